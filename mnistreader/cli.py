@@ -1,0 +1,127 @@
+"""The ``mnistreader`` command line: train, evaluate and read numbers from images.
+
+Errors are reported as one line on stderr (``mnistreader: error: ...``) with a non-zero exit
+status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+EXIT_ERROR = 2
+EXIT_SOME_FAILED = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mnistreader`` command."""
+    from . import __version__
+    from .train import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="mnistreader",
+        description="Read handwritten multi-digit numbers with a NumPy network trained on MNIST.")
+    parser.add_argument("--version", action="version", version=f"mnistreader {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a network on MNIST and save it")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="paper")
+    p.add_argument("--epochs", type=_positive_int, help="number of passes over the data")
+    p.add_argument("--hidden", type=_positive_int, help="neurons in every hidden layer")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--seed", type=int, help="random seed (default: the preset's)")
+    p.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
+    p.add_argument("--history", type=Path, help="also write the per-epoch history as JSON")
+    p.add_argument("--float16", action="store_true", help="store weights as float16")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("evaluate", help="print a model's accuracy on the MNIST test set")
+    p.add_argument("--model", default="best", help="'paper', 'best' (default) or a model file")
+
+    p = sub.add_parser("read", help="read the number in each image; print 'path,number'")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="image files or folders of images")
+    p.add_argument("--model", default="best", help="'paper', 'best' (default) or a model file")
+    p.add_argument("--csv", type=Path, help="append 'path,number,...' rows to this CSV file")
+    p.add_argument("--jobs", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                   help="worker processes for large batches (default: 2)")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _train(args) -> int:
+    from .persist import save_model
+    from .train import PRESETS, train
+
+    config = PRESETS[args.preset]
+    if args.hidden:
+        config = config.with_hidden(args.hidden)
+    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("seed", args.seed))
+               if v is not None}
+    config = config.replace(**changes)
+    net, history = train(config, progress=not args.quiet)
+    save_model(net, args.out, dtype="float16" if args.float16 else "float32")
+    if args.history:
+        from .export import write_text_atomic
+
+        write_text_atomic(args.history, json.dumps(history, indent=1) + "\n")
+    print(f"saved {args.out}: test accuracy {history['test_accuracy'][-1]:.4f}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .persist import load_model
+    from .train import evaluate
+
+    net = load_model(args.model)
+    accuracy = evaluate(net, "test")
+    print(f"model {args.model}: {' -> '.join(map(str, net.sizes))}, "
+          f"{net.activation} hidden, {net.loss} loss")
+    print(f"test accuracy {accuracy:.4f}")
+    return 0
+
+
+def _read(args) -> int:
+    from .reader import read_many
+
+    return read_many(args.paths, model=args.model, csv_path=args.csv, jobs=args.jobs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    from .data import MNISTError
+    from .export import CSVError
+    from .persist import ModelFileError
+
+    args = build_parser().parse_args(argv)
+    handlers = {"train": _train, "evaluate": _evaluate, "read": _read}
+    try:
+        return handlers[args.command](args)
+    except (MNISTError, ModelFileError, CSVError, OSError, ValueError) as exc:
+        print(f"mnistreader: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mnistreader: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

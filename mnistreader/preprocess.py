@@ -167,7 +167,15 @@ def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
     level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu on a mostly-white page can sit in the paper's noise: keep clearly dark pixels only
     level = min(level, 0.85 * 255 if flatten else level)
-    return np.where(gray <= level, 0, 255).astype(np.uint8)
+    strong = gray <= level
+    # hysteresis: faint parts of a stroke count as ink when they touch clear ink
+    paper = float(np.median(gray[~strong])) if (~strong).any() else 255.0
+    weak = (gray <= level + 0.25 * max(0.0, paper - level)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    seeded = np.zeros(n, bool)
+    seeded[labels[strong]] = True
+    seeded[0] = False
+    return np.where(seeded[labels], 0, 255).astype(np.uint8)
 
 
 def invert(binary: np.ndarray) -> np.ndarray:

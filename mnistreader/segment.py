@@ -84,12 +84,11 @@ def components(mask: np.ndarray, min_area: int = 4, group: np.ndarray | None = N
     if group is None or len(boxes) < 2:
         return boxes, label_image
     _, group_image = cv2.connectedComponents((group > 0).astype(np.uint8), connectivity=8)
-    ink = label_image > 0
-    pairs = np.unique(np.stack([label_image[ink], group_image[ink]]), axis=1)
-    owner = dict(zip(pairs[0].tolist(), pairs[1].tolist()))
+    owner = np.zeros(n, np.int32)
+    owner[label_image] = group_image  # every pixel of a component lies in one group
     grouped: dict[int, tuple] = {}
     for box in boxes:
-        g = owner[next(iter(box[5]))]
+        g = int(owner[next(iter(box[5]))])
         grouped[g] = _union(grouped[g], box) if g in grouped else box
     return list(grouped.values()), label_image
 
@@ -162,6 +161,12 @@ def merge_pieces(boxes: list, height: float) -> list:
             if merged:
                 break
     return boxes
+
+
+def _is_noise(box, height: float) -> bool:
+    """Long flat strokes (rule leftovers, underlines) and dust, never part of a digit."""
+    w, h = box[2], box[3]
+    return (h < 0.35 * height and w >= 0.8 * height and w > 2 * h) or max(w, h) < 0.2 * height
 
 
 def _is_speck(box, height: float) -> bool:
@@ -251,6 +256,12 @@ def _tight(ink: np.ndarray, x: int, y: int, w: int, h: int):
             int(ys.max() - ys.min() + 1))
 
 
+def _tail(ink: np.ndarray, box) -> bool:
+    """A wide piece with little ink: the tail or flourish of a digit, not a digit."""
+    x, y, w, h = box
+    return w > 1.2 * h and np.count_nonzero(ink[y:y + h, x:x + w]) < 0.15 * w * h
+
+
 def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: int = 0):
     """Split the tight ink crop ``ink`` if it is too wide for one digit.
 
@@ -265,12 +276,15 @@ def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: i
     if classify is None:
         smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
         scores = [-smooth[c] for c in cuts]
+        if not cuts:
+            return [(0, 0, w, h)]
     else:
         halves, valid = [], []
         for c in cuts:
             left, right = _tight(ink, 0, 0, c, h), _tight(ink, c, 0, w - c, h)
-            if left is None or right is None:
-                continue
+            if left is None or right is None or min(left[3], right[3]) < 0.5 * height \
+                    or _tail(ink, left) or _tail(ink, right):
+                continue  # every digit is at least half as tall as its line, and not a tail
             valid.append(c)
             for bx, by, bw, bh in (left, right):
                 halves.append(to_mnist(ink[by:by + bh, bx:bx + bw]))
@@ -342,8 +356,14 @@ def segment(mask: np.ndarray, classify: Classifier | None = None, *,
     found, labels = components(mask, min_area=min_area)
     if not found:
         return Segmentation([])
+    height = digit_height(found)
+    noise = [b for b in found if _is_noise(b, height)]
+    if noise:  # dashes, rule leftovers and dust must not be joined to the digits
+        mask = mask.copy()
+        for x, y, w, h, _, members in noise:
+            mask[y:y + h, x:x + w][_ink(labels, members, x, y, w, h) > 0] = 0
     if dilated is None:
-        dilated = cv2.dilate(mask, grouping_kernel(digit_height(found)))
+        dilated = cv2.dilate(mask, grouping_kernel(height))
     found, labels = components(mask, min_area=min_area, group=dilated)
     height = digit_height(found)
     found = merge_pieces(found, height)

@@ -1,0 +1,156 @@
+"""Make realistic images of multi-digit numbers from MNIST digits, with their true numbers.
+
+Used for the ``examples/`` folder and the accuracy benchmark. Digits come from the MNIST *test*
+set by default, so a network trained on the training set has never seen them. Each image gets
+random spacing, slant, digit size, stroke width, ink colour, paper texture, uneven lighting and
+JPEG noise; ``style`` chooses clean gaps, touching digits or digits with broken strokes.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .data import load_mnist
+
+__all__ = ["compose_number", "make_numbers", "STYLES"]
+
+STYLES = ("clean", "touching", "broken")
+
+
+def _tight(digit: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(digit > 30)
+    return digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def _slant(digit: np.ndarray, shear: float) -> np.ndarray:
+    h, w = digit.shape
+    pad = int(abs(shear) * h) + 1
+    matrix = np.float32([[1, -shear, pad + shear * h / 2], [0, 1, 0]])
+    return cv2.warpAffine(digit, matrix, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+
+
+def _break(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Erase a thin band across the digit, as a pen skipping or a faint stroke does."""
+    out = digit.copy()
+    h, w = out.shape
+    thickness = max(1, h // 14)
+    if rng.random() < 0.5:
+        y = int(rng.uniform(0.2, 0.45) * h)
+        out[y:y + thickness] = 0
+    else:
+        x = int(rng.uniform(0.3, 0.7) * w)
+        out[:, x:x + thickness] = 0
+    return out
+
+
+def compose_number(digits: list[np.ndarray], rng: np.random.Generator, *,
+                   style: str = "clean", height: int | None = None,
+                   jpeg: bool = True) -> np.ndarray:
+    """Lay MNIST digit images side by side as one handwritten number on paper.
+
+    Parameters
+    ----------
+    digits : list of numpy.ndarray
+        ``(28, 28)`` uint8 MNIST digits (white on black), in writing order.
+    rng : numpy.random.Generator
+        Source of all randomness.
+    style : {"clean", "touching", "broken"}
+        Clear gaps between digits; neighbours touching; strokes broken by a gap.
+    height : int, optional
+        Digit height in pixels (random 28-64 by default).
+    jpeg : bool
+        Pass the result through JPEG compression.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(h, w, 3)`` uint8 BGR image, dark ink on light paper.
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
+    height = int(height or rng.integers(28, 65))
+    shear = rng.uniform(-0.25, 0.25)
+    bold = rng.random() < 0.3
+    glyphs = []
+    for digit in digits:
+        glyph = _tight(np.asarray(digit, np.uint8))
+        scale = height / glyph.shape[0] * rng.uniform(0.9, 1.1)
+        glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)),
+                                   max(1, round(glyph.shape[0] * scale))),
+                           interpolation=cv2.INTER_CUBIC)
+        if bold:
+            glyph = cv2.dilate(glyph, np.ones((2, 2), np.uint8))
+        glyph = _slant(glyph, shear)
+        if style == "broken" and rng.random() < 0.5:
+            glyph = _break(glyph, rng)
+        glyphs.append(_tight(glyph) if glyph.max() > 30 else glyph)
+    margin = height // 2
+    canvas_h = max(g.shape[0] for g in glyphs) + 2 * margin
+    width = sum(g.shape[1] for g in glyphs) + height * len(glyphs) + 2 * margin
+    ink = np.zeros((canvas_h, width), np.uint8)
+    x = margin
+    for i, glyph in enumerate(glyphs):
+        y = margin + int(rng.integers(-height // 10, height // 10 + 1))
+        y = min(max(y, 0), canvas_h - glyph.shape[0])
+        h, w = glyph.shape
+        np.maximum(ink[y:y + h, x:x + w], glyph, out=ink[y:y + h, x:x + w])
+        if style == "touching" and i % 2 == 0:
+            gap = -int(rng.integers(1, max(2, height // 10) + 1))
+        else:
+            gap = int(rng.uniform(0.15, 0.45) * height)
+        x = max(margin, x + w + gap)
+    ink = ink[:, :x - gap + margin] if x - gap + margin < width else ink
+    return _render(ink, rng, jpeg)
+
+
+def _render(ink: np.ndarray, rng: np.random.Generator, jpeg: bool) -> np.ndarray:
+    """Print an ink mask on textured, unevenly lit paper in a random pen colour."""
+    h, w = ink.shape
+    paper = rng.uniform(200, 245)
+    texture = cv2.GaussianBlur(rng.normal(0, 6, (h, w)).astype(np.float32), (0, 0), 1.2)
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * gx / max(w, 1) + np.sin(angle) * gy / max(h, 1))
+    light = 1.0 - rng.uniform(0, 0.3) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    pen = np.array(rng.choice([[30, 30, 30], [140, 40, 20], [40, 40, 160], [20, 60, 20]]),
+                   np.float32) + rng.uniform(-15, 15, 3)
+    alpha = (ink.astype(np.float32) / 255.0)[:, :, None] * rng.uniform(0.75, 1.0)
+    background = (paper + texture)[:, :, None] * np.ones(3, np.float32)
+    image = background * (1 - alpha) + pen * alpha
+    image = np.clip(image * light[:, :, None], 0, 255).astype(np.uint8)
+    if jpeg:
+        quality = int(rng.integers(55, 92))
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return image
+
+
+def make_numbers(count: int, seed: int | np.random.Generator = 0, *,
+                 lengths: tuple[int, int] = (2, 8), style: str = "clean",
+                 split: str = "test") -> list[tuple[np.ndarray, str]]:
+    """Make ``count`` number images with their true numbers.
+
+    Parameters
+    ----------
+    lengths : (int, int)
+        Smallest and largest number of digits.
+    style : {"clean", "touching", "broken"}
+        See :func:`compose_number`.
+    split : {"test", "train"}
+        MNIST split the digits come from (the test set, never seen in training, by default).
+
+    Returns
+    -------
+    list of (numpy.ndarray, str)
+        BGR images and their digit strings.
+    """
+    rng = np.random.default_rng(seed)
+    images, labels = load_mnist(split)
+    out = []
+    for _ in range(count):
+        n = int(rng.integers(lengths[0], lengths[1] + 1))
+        picks = rng.integers(0, len(images), n)
+        number = "".join(str(int(labels[i])) for i in picks)
+        out.append((compose_number([images[i] for i in picks], rng, style=style), number))
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["random_affines", "distort"]
+__all__ = ["random_affines", "distort", "non_digits", "renormalise"]
 
 
 def random_affines(n: int, rng: np.random.Generator, *, rotate: float = 12.0,
@@ -65,4 +65,62 @@ def distort(images: np.ndarray, rng: np.random.Generator, *, thickness: float = 
         elif stroke[i] < thickness:
             img = cv2.erode(img, _KERNEL)
         out[i] = img
+    return out
+
+
+def non_digits(images: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Make ``count`` 28x28 images of things that are *not* one digit, from MNIST digits.
+
+    Left or right parts of a digit, top or bottom parts, and two digits squeezed together:
+    what a segmenter produces when it cuts in the wrong place or not at all. Each is
+    normalised like a segmented digit (:func:`mnistreader.segment.to_mnist`), so that a
+    network with a reject class learns to say "not a digit" instead of guessing.
+    """
+    from .segment import to_mnist
+
+    out = np.zeros((count, 28, 28), np.uint8)
+    kinds = rng.integers(0, 3, count)
+    picks = rng.integers(0, len(images), (count, 2))
+    for i in range(count):
+        a = images[picks[i, 0]]
+        ys, xs = np.nonzero(a > 40)
+        a = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        h, w = a.shape
+        piece = None
+        if kinds[i] == 0 and w >= 0.6 * h:  # a vertical slice, wider than a "1"
+            cut = int(rng.uniform(0.3, 0.6) * w)
+            piece = a[:, :cut] if rng.random() < 0.5 else a[:, cut:]
+            if piece.shape[1] < 0.45 * h:
+                piece = None
+        elif kinds[i] == 1:  # a horizontal slice
+            cut = int(rng.uniform(0.35, 0.6) * h)
+            piece = a[:cut] if rng.random() < 0.5 else a[cut:]
+        if piece is None:  # two digits as one
+            b = images[picks[i, 1]]
+            ys, xs = np.nonzero(b > 40)
+            b = b[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+            b = cv2.resize(b, (max(1, round(b.shape[1] * h / b.shape[0])), h))
+            gap = int(rng.integers(-2, 3))
+            piece = np.zeros((h, w + b.shape[1] + max(gap, 0)), np.uint8)
+            piece[:, :w] = a
+            x = w + gap
+            np.maximum(piece[:, x:x + b.shape[1]], b[:, :piece.shape[1] - x],
+                       out=piece[:, x:x + b.shape[1]])
+        if piece.size and piece.max() > 40:
+            out[i] = np.clip(to_mnist(piece > 40) * 255, 0, 255).astype(np.uint8)
+    return out
+
+
+def renormalise(images: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Pass a random ``fraction`` of the digits through the reader's own normalisation.
+
+    A segmented digit is a binary ink mask normalised by
+    :func:`mnistreader.segment.to_mnist`; training on some digits that went the same way
+    keeps a network from telling segmented digits from MNIST's by their look alone.
+    """
+    from .segment import to_mnist
+
+    out = images.copy()
+    for i in np.flatnonzero(rng.random(len(images)) < fraction):
+        out[i] = np.clip(to_mnist(images[i] > 80) * 255, 0, 255).astype(np.uint8)
     return out

@@ -160,9 +160,22 @@ class Network:
             out[start:start + batch_size] = self.forward(x[start:start + batch_size])[-1]
         return out
 
+    def digit_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities ``(n, 10)`` of the ten digits.
+
+        A network with an eleventh, "not a digit" output leaves it out here, so a row sums to
+        the probability that the image is a digit at all.
+        """
+        return self.predict_proba(x)[:, :10]
+
+    @property
+    def rejects(self) -> bool:
+        """True if the network has an eleventh, "not a digit", output."""
+        return self.sizes[-1] == 11
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Most probable digit for each image."""
-        return self.predict_proba(x).argmax(axis=1)
+        return self.digit_proba(x).argmax(axis=1)
 
     def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
         """Fraction of ``images`` whose predicted digit equals ``labels``."""

@@ -139,9 +139,21 @@ def _background(gray: np.ndarray, size: int) -> np.ndarray:
 
 
 def _ink_is_dark(gray: np.ndarray) -> bool:
-    """True when the ink is darker than the paper (the paper is the majority of pixels)."""
-    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return np.count_nonzero(gray > level) >= gray.size / 2
+    """True when the ink is darker than the paper.
+
+    The paper is most of the image. Dividing by a heavily blurred copy first evens out
+    shadows and uneven lighting, which would otherwise make a shaded half of the paper look
+    like the majority of "dark" pixels.
+    """
+    scale = min(1.0, 400 / max(gray.shape))
+    small = gray if scale == 1.0 else cv2.resize(
+        gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
+        interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32)
+    light = cv2.GaussianBlur(small, (0, 0), max(2.0, min(small.shape) / 4))
+    flat = cv2.normalize(small / np.maximum(light, 1.0), None, 0, 255, cv2.NORM_MINMAX)
+    level, _ = cv2.threshold(flat.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.count_nonzero(flat > level) >= flat.size / 2
 
 
 def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
@@ -222,6 +234,15 @@ def _long_runs(mask: np.ndarray, length: int, vertical: bool, tolerance: int) ->
     return cv2.dilate(runs, np.ones((3, 3), np.uint8)) & mask
 
 
+def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
+    """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
+    lines = np.count_nonzero(runs.any(axis=1 if vertical else 0))
+    thickness = np.count_nonzero(runs) / max(1, lines)
+    k = int(2 * thickness) + 1
+    kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel) > 0
+
+
 def remove_rules(mask: np.ndarray, height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Remove long straight lines (ruled paper, underlines, table borders, margins).
 
@@ -255,10 +276,14 @@ def remove_rules(mask: np.ndarray, height: float | None = None) -> tuple[np.ndar
     else:
         long_h = max(w / 2, 1.5 * height)
     long_v = max(0.85 * h, 1.3 * height)
+    found = []
     if long_h < w:
-        rules |= _long_runs(mask, int(long_h), False, max(5, h // 8) | 1)
+        found.append((_long_runs(mask, int(long_h), False, max(5, h // 8) | 1), False))
     if long_v < h and height > 0:
-        rules |= _long_runs(mask, int(long_v), True, max(5, h // 8) | 1)
+        found.append((_long_runs(mask, int(long_v), True, max(5, h // 8) | 1), True))
+    for runs, vertical in found:
+        if runs.any():
+            rules |= np.where(_strokes_on(mask, runs, vertical), 0, runs).astype(np.uint8)
     if not rules.any():
         return mask, rules
     cleaned = cv2.subtract(mask, rules)

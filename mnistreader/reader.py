@@ -51,7 +51,8 @@ class Reading:
     confidences : list of float
         The softmax probability of each digit.
     probabilities : numpy.ndarray
-        ``(n, 10)`` softmax output per digit.
+        ``(n, 10)`` softmax probability of each digit class, per digit (with a model that has
+        a "not a digit" output, a row sums to the probability that it is a digit at all).
     boxes : list of tuple
         ``(x, y, w, h)`` of each digit in the original image's pixels.
     flagged : list of bool
@@ -109,8 +110,7 @@ def _mnist_like(image: np.ndarray) -> np.ndarray | None:
 
 def _segment_image(image: np.ndarray, net: Network) -> tuple[Segmentation, Preprocessed]:
     steps = preprocess(image)
-    classify = net.predict_proba
-    return segment(steps.mask, classify=lambda x: classify(x.reshape(len(x), -1))), steps
+    return segment(steps.mask, classify=lambda x: net.digit_proba(x.reshape(len(x), -1))), steps
 
 
 def _assemble(seg: Segmentation | None, images: np.ndarray, probs: np.ndarray, scale: float,
@@ -166,7 +166,7 @@ def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Networ
             batches.append(np.zeros((0, 28, 28), np.float32))
     counts = [len(b) for b in batches]
     all_digits = np.concatenate(batches) if batches else np.zeros((0, 28, 28), np.float32)
-    probs = net.predict_proba(all_digits.reshape(len(all_digits), -1)) if len(all_digits) else \
+    probs = net.digit_proba(all_digits.reshape(len(all_digits), -1)) if len(all_digits) else \
         np.zeros((0, 10), np.float32)
     results, start = [], 0
     for item, count, path in zip(prepared, counts, paths):

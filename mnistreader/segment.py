@@ -262,42 +262,54 @@ def _tail(ink: np.ndarray, box) -> bool:
     return w > 1.2 * h and np.count_nonzero(ink[y:y + h, x:x + w]) < 0.15 * w * h
 
 
+#: a component this many line heights wide is always cut, even without a classifier
+ALWAYS_SPLIT = 1.45
+#: log-score cost of cutting, so that one wide digit is not cut into two
+SPLIT_COST = 0.5
+
+
+def _width_prior(ratio: np.ndarray | float) -> np.ndarray | float:
+    """Log-prior of a single digit being ``ratio`` line heights wide (0.3-1.1 is usual)."""
+    return -4.0 * (np.maximum(0.0, ratio - 1.1) + np.maximum(0.0, 0.3 - ratio))
+
+
 def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: int = 0):
-    """Split the tight ink crop ``ink`` if it is too wide for one digit.
+    """Cut the tight ink crop ``ink`` into digits if it holds touching digits.
+
+    Candidate vertical cuts are scored by how confidently ``classify`` reads both halves, how
+    little ink the cut crosses and how digit-like the halves' widths are; the best cut is
+    taken only if it scores better than reading the crop as one digit. Without a classifier,
+    crops wider than ``ALWAYS_SPLIT`` heights are cut where the ink is thinnest.
 
     Returns the pieces' boxes ``(x, y, w, h)`` in ``ink``'s coordinates.
     """
     h, w = ink.shape
-    if w <= 1.2 * height or depth > 8 or w < 8:
+    if w <= 1.2 * height or depth > 8 or w < 8 or (classify is None and w <= ALWAYS_SPLIT * height):
         return [(0, 0, w, h)]
     profile = (ink > 0).sum(axis=0).astype(np.float64)
     lo, hi = int(0.2 * w), int(0.8 * w)
-    cuts = list(range(lo, hi + 1, max(1, (hi - lo) // 16)))
-    if classify is None:
-        smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
-        scores = [-smooth[c] for c in cuts]
-        if not cuts:
+    halves, valid = [], []
+    for c in range(lo, hi + 1, max(1, (hi - lo) // 16)):
+        left, right = _tight(ink, 0, 0, c, h), _tight(ink, c, 0, w - c, h)
+        if left is None or right is None or min(left[3], right[3]) < 0.5 * height \
+                or _tail(ink, left) or _tail(ink, right):
+            continue  # every digit is at least half as tall as its line, and not a tail
+        valid.append((c, left[2], right[2]))
+        if classify is not None:
+            halves.extend(to_mnist(ink[by:by + bh, bx:bx + bw]) for bx, by, bw, bh in (left, right))
+    if not valid:
+        return [(0, 0, w, h)]
+    cuts = np.array([v[0] for v in valid])
+    ink_cut = profile[cuts] / max(1.0, profile.max())
+    widths = np.array([v[1:] for v in valid], dtype=np.float64) / height
+    scores = -ink_cut + _width_prior(widths).sum(axis=1) - SPLIT_COST
+    if classify is not None:
+        probs = classify(np.stack(halves + [to_mnist(ink)])).max(axis=1)
+        scores = scores + np.log(probs[:-1] + 1e-6).reshape(-1, 2).sum(axis=1)
+        whole = np.log(probs[-1] + 1e-6) + _width_prior(w / height)
+        if scores.max() <= whole:
             return [(0, 0, w, h)]
-    else:
-        halves, valid = [], []
-        for c in cuts:
-            left, right = _tight(ink, 0, 0, c, h), _tight(ink, c, 0, w - c, h)
-            if left is None or right is None or min(left[3], right[3]) < 0.5 * height \
-                    or _tail(ink, left) or _tail(ink, right):
-                continue  # every digit is at least half as tall as its line, and not a tail
-            valid.append(c)
-            for bx, by, bw, bh in (left, right):
-                halves.append(to_mnist(ink[by:by + bh, bx:bx + bw]))
-        if not valid:
-            return [(0, 0, w, h)]
-        probs = classify(np.stack(halves)).max(axis=1).reshape(-1, 2)
-        ink_cut = np.array([profile[c] for c in valid]) / max(1.0, profile.max())
-        # confident halves, a cut through little ink, halves of a digit's width
-        widths = np.array([[c, w - c] for c in valid], dtype=np.float64) / max(1.0, 0.7 * height)
-        shape = -0.3 * np.abs(np.log(np.clip(widths, 0.2, 5))).sum(axis=1)
-        scores = list(np.log(probs + 1e-6).sum(axis=1) - ink_cut + shape)
-        cuts = valid
-    cut = cuts[int(np.argmax(scores))]
+    cut = int(cuts[int(np.argmax(scores))])
     parts = []
     for part in (_tight(ink, 0, 0, cut, h), _tight(ink, cut, 0, w - cut, h)):
         if part is not None:
@@ -329,6 +341,16 @@ def _assign(lines: list[list], box) -> list | None:
         if overlap > best_overlap:
             best, best_overlap = line, overlap
     return best if best_overlap >= 0.3 else None
+
+
+def _attach(line: list, piece, reach: float) -> None:
+    """Merge ``piece`` into the digit of ``line`` nearest to it, if within ``reach`` pixels."""
+    def gap(box):
+        return max(box[0] - (piece[0] + piece[2]), piece[0] - (box[0] + box[2]), 0)
+
+    i = min(range(len(line)), key=lambda k: gap(line[k]))
+    if gap(line[i]) <= reach:
+        line[i] = _union(line[i], piece)
 
 
 def segment(mask: np.ndarray, classify: Classifier | None = None, *,
@@ -372,12 +394,12 @@ def segment(mask: np.ndarray, classify: Classifier | None = None, *,
     lines = group_lines(anchors)
     for box in found:
         if box[3] < 0.6 * height or _is_speck(box, height):
+            # a piece shorter than a digit belongs to the digit beside or below it
             line = _assign(lines, box)
             if line is not None:
-                line.append(box)
+                _attach(line, box, 0.35 * height)
     result = []
     for line in lines:
-        line = [b for b in merge_pieces(line, height) if not _is_speck(b, height)]
         line_height = max(float(np.median([b[3] for b in line])), 0.8 * height)
         digits = []
         for x, y, w, h, _, members in sorted(line, key=lambda b: b[0]):

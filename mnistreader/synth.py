@@ -13,7 +13,7 @@ import numpy as np
 
 from .data import load_mnist
 
-__all__ = ["compose_number", "make_numbers", "STYLES"]
+__all__ = ["compose_number", "make_numbers", "write_examples", "STYLES"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -154,3 +154,24 @@ def make_numbers(count: int, seed: int | np.random.Generator = 0, *,
         number = "".join(str(int(labels[i])) for i in picks)
         out.append((compose_number([images[i] for i in picks], rng, style=style), number))
     return out
+
+
+def write_examples(folder, count: int = 8, seed: int = 2020) -> list[tuple[str, str]]:
+    """Write ``count`` example number images (PNG, named after their number) to ``folder``.
+
+    Numbers have 2 to 8 digits from the MNIST test set, in the clean style. Returns
+    ``(file name, number)`` pairs.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    written = []
+    for i in range(count):
+        low = 2 + (6 * i) // max(1, count - 1)
+        (image, number), = make_numbers(1, rng, lengths=(low, low))
+        name = f"{number}.png"
+        cv2.imwrite(str(folder / name), image)
+        written.append((name, number))
+    return written

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .augment import distort
+from .augment import distort, non_digits, renormalise
 from .data import load_mnist
 from .network import Network, as_input, one_hot
 
@@ -55,6 +55,10 @@ class TrainConfig:
         Gradient of the mean or of the sum of the batch's losses.
     augment : bool
         Train on randomly distorted digits (:func:`mnistreader.augment.distort`).
+    reject : float
+        If above 0, add an eleventh output, "not a digit", trained on this many non-digits
+        per training image (:func:`mnistreader.augment.non_digits`): slices of digits and
+        digits squeezed together, as a segmenter produces when it cuts wrongly.
     seed : int
         Seed of the run's random generator.
     """
@@ -72,6 +76,7 @@ class TrainConfig:
     schedule: str = "constant"
     reduction: str = "sum"
     augment: bool = False
+    reject: float = 0.0
     seed: int = 0
 
     def replace(self, **changes) -> "TrainConfig":
@@ -90,9 +95,10 @@ PRESETS: dict[str, TrainConfig] = {
     "paper": TrainConfig(name="paper"),
     # Ours: two ReLU layers, cross-entropy, He initialisation, Adam with a cosine schedule,
     # and randomly distorted digits so that it generalises to real handwriting.
-    "best": TrainConfig(name="best", sizes=(784, 800, 800, 10), activation="relu",
+    "best": TrainConfig(name="best", sizes=(784, 800, 800, 11), activation="relu",
                         loss="cross_entropy", init="he", batch_size=128, lr=1e-3, epochs=40,
-                        optimizer="adam", schedule="cosine", reduction="mean", augment=True),
+                        optimizer="adam", schedule="cosine", reduction="mean", augment=True,
+                        reject=0.15),
 }
 
 
@@ -203,16 +209,23 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
     net = Network.create(config.sizes, activation=config.activation, loss=config.loss,
                          init=config.init, rng=rng)
     optimizer = _optimizer(config, net)
-    n, bs = len(train_images), config.batch_size
+    n_digits = len(train_images)
+    n = n_digits + int(round(config.reject * n_digits))
+    bs = config.batch_size
     batches_per_epoch = math.ceil(n / bs)
-    targets = one_hot(train_labels, config.sizes[-1])
+    labels = np.concatenate([train_labels, np.full(n - n_digits, 10, train_labels.dtype)])
+    targets = one_hot(labels, config.sizes[-1])
     history: dict[str, list] = {key: [] for key in HISTORY_KEYS}
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.name}", unit="epoch",
                disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
         order = rng.permutation(n)
-        images = train_images[order]
+        images = train_images
+        if n > n_digits:
+            images = np.concatenate([renormalise(train_images, 0.5, rng),
+                                     non_digits(train_images, n - n_digits, rng)])
+        images = images[order]
         if config.augment:
             images = distort(images, rng)
         x, y = as_input(images), targets[order]

@@ -1,0 +1,120 @@
+import cv2
+import numpy as np
+import pytest
+
+from mnistreader.preprocess import (binarize, invert, load_image, preprocess, remove_rules,
+                                    stroke_width, to_grayscale, ImageError)
+from mnistreader.segment import add_border, to_mnist
+
+
+def _page(h=120, w=400, ink=30, paper=220):
+    image = np.full((h, w), paper, np.uint8)
+    cv2.putText(image, "2749", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 3, ink, 6)
+    return image
+
+
+def test_grayscale_handles_every_kind_of_image():
+    gray = _page()
+    assert to_grayscale(gray) is gray
+    sixteen = gray.astype(np.uint16) * 257
+    assert np.array_equal(to_grayscale(sixteen), gray)
+    assert np.abs(to_grayscale(gray / 255.0).astype(int) - gray).max() <= 1
+    bgra = np.zeros(gray.shape + (4,), np.uint8)
+    bgra[..., 3] = np.where(gray < 100, 255, 0)  # ink opaque, paper transparent
+    out = to_grayscale(bgra)
+    assert out[5, 5] == 255 and out.min() < 80
+    orange = np.dstack([gray] * 3)
+    orange[gray < 100] = (0, 140, 255)  # orange ink (BGR) on white paper
+    assert to_grayscale(orange)[gray < 100].max() < 60  # the darkest channel keeps contrast
+    assert to_grayscale(np.zeros((4, 4), bool)).dtype == np.uint8
+
+
+def test_binarize_finds_ink_under_a_shadow_and_either_polarity():
+    page = _page().astype(np.float32)
+    shadow = np.linspace(1.0, 0.35, page.shape[1])[None, :]  # the right side in deep shadow
+    shaded = (page * shadow).astype(np.uint8)
+    truth = _page() < 100
+    for image in (shaded, 255 - shaded):
+        ink = binarize(image) == 0
+        assert (ink & truth).sum() / truth.sum() > 0.9
+        assert (ink & ~truth).sum() / (~truth).sum() < 0.02
+    assert (binarize(np.full((50, 50), 200, np.uint8)) == 255).all()  # blank paper: no ink
+    assert np.array_equal(invert(binarize(_page())), 255 - binarize(_page()))
+
+
+def test_remove_rules_takes_lines_but_keeps_digits():
+    mask = invert(binarize(_page()))
+    digits = mask.copy()
+    cv2.line(mask, (0, 100), (399, 104), 255, 2)  # a slightly tilted rule under the digits
+    cleaned, rules = remove_rules(mask)
+    assert rules[100:106].sum() > 0.8 * 255 * 2 * 400 * 0.9 / 2
+    kept = (cleaned > 0) & (digits > 0)
+    assert kept.sum() / (digits > 0).sum() > 0.95
+
+
+def test_remove_rules_leaves_a_lone_seven():
+    mask = np.zeros((60, 50), np.uint8)
+    cv2.line(mask, (5, 8), (45, 8), 255, 4)
+    cv2.line(mask, (45, 8), (20, 55), 255, 4)
+    cleaned, rules = remove_rules(mask)
+    assert not rules.any() and np.array_equal(cleaned, mask)
+
+
+def test_stroke_width():
+    mask = np.zeros((100, 200), np.uint8)
+    cv2.line(mask, (20, 50), (180, 50), 255, 7)
+    true_width = np.count_nonzero(mask[:, 100])
+    assert stroke_width(mask) == pytest.approx(true_width, rel=0.15)
+
+
+def test_to_mnist_normalises_like_mnist():
+    crop = np.zeros((90, 30), np.uint8)
+    crop[:, 10:20] = 255  # a tall "1"
+    out = to_mnist(crop)
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    ys, xs = np.nonzero(out > 0.05)
+    assert ys.max() - ys.min() + 1 == 20  # fits the 20x20 box, aspect kept
+    cy, cx = np.average(np.indices(out.shape), axis=(1, 2), weights=out)
+    assert abs(cy - 13.5) < 1 and abs(cx - 13.5) < 1
+    assert add_border(crop).shape[0] == add_border(crop).shape[1] > 90
+
+
+def test_preprocess_keeps_every_step_and_scales_large_images():
+    big = cv2.resize(_page(), (4000, 1200))
+    steps = preprocess(big)
+    assert max(steps.gray.shape) == 1600 and steps.scale == pytest.approx(0.4)
+    for name in ("gray", "binary", "inverted", "cleaned", "dilated"):
+        assert getattr(steps, name).shape == steps.gray.shape
+    small = preprocess(_page(30, 100))
+    assert small.scale > 1
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"", "empty"), (b"not an image at all", "not an image"),
+])
+def test_load_image_errors(tmp_path, content, reason):
+    path = tmp_path / "x.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageError, match=reason):
+        load_image(path)
+
+
+def test_load_image_refuses_truncated_jpeg_and_missing_files(tmp_path):
+    ok, data = cv2.imencode(".jpg", _page())
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(ImageError, match="cut.jpg"):
+        load_image(path)
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "missing.png")
+
+
+def test_load_image_refuses_absurd_dimensions(tmp_path):
+    # a valid PNG header announcing 100000 x 100000 pixels
+    ok, data = cv2.imencode(".png", np.zeros((2, 2), np.uint8))
+    data = bytearray(data.tobytes())
+    data[16:24] = (100000).to_bytes(4, "big") * 2
+    path = tmp_path / "huge.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageError, match="absurd"):
+        load_image(path)

@@ -1,0 +1,96 @@
+"""Segmentation on constructed images with known digits and boxes."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mnistreader.preprocess import preprocess
+from mnistreader.reader import read_number
+from mnistreader.segment import segment
+
+SCALE = 3  # MNIST digits drawn 3x larger, as a pen would on paper
+
+
+def _glyph(image):
+    big = cv2.resize(image, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
+    ys, xs = np.nonzero(big > 100)
+    return (big[ys.min():ys.max() + 1, xs.min():xs.max() + 1] > 100).astype(np.uint8) * 255
+
+
+def compose(digit_images, number, gaps=None, size=(200, 700), top=50):
+    """An ink mask with the digits of ``number`` and their true boxes."""
+    mask = np.zeros(size, np.uint8)
+    x, boxes = 30, []
+    for i, ch in enumerate(number):
+        glyph = _glyph(digit_images[int(ch)][i % 5])
+        h, w = glyph.shape
+        mask[top:top + h, x:x + w] |= glyph
+        boxes.append((x, top, w, h))
+        x += w + (gaps[i] if gaps else 25)
+    return mask, boxes
+
+
+def _iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return iw * ih / (aw * ah + bw * bh - iw * ih)
+
+
+def test_clean_gaps_give_every_digit_and_its_box(digit_images):
+    mask, boxes = compose(digit_images, "40719")
+    seg = segment(mask)
+    assert len(seg.lines) == 1 and len(seg.digits) == 5
+    for found, true in zip(seg.boxes, boxes):
+        assert _iou(found, true) > 0.8
+    assert all(d.image.shape == (28, 28) for d in seg.digits)
+
+
+def test_dots_and_dashes_are_dropped(digit_images):
+    mask, _ = compose(digit_images, "3852")
+    cv2.circle(mask, (20, 120), 3, 255, -1)   # a speck before the number
+    cv2.circle(mask, (330, 125), 4, 255, -1)  # a decimal point
+    cv2.line(mask, (600, 80), (640, 80), 255, 4)  # a dash after it
+    assert len(segment(mask).digits) == 4
+
+
+def test_broken_digit_is_merged(digit_images):
+    mask, boxes = compose(digit_images, "575")
+    x, y, w, h = boxes[1]
+    mask[y + h // 3: y + h // 3 + 4, x:x + w] = 0  # the 7's bar detached from its stem
+    assert len(segment(mask).digits) == 3
+
+
+def test_touching_digits_are_split(digit_images, best_model):
+    mask, _ = compose(digit_images, "4086", gaps=[-4, 25, 25, 0])
+    image = 255 - mask
+    reading = read_number(image, best_model)
+    assert reading.number == "4086"
+
+
+def test_two_lines_read_top_to_bottom(digit_images):
+    top, _ = compose(digit_images, "123", size=(400, 700), top=40)
+    bottom, _ = compose(digit_images, "4567", size=(400, 700), top=240)
+    seg = segment(top | bottom)
+    assert [len(line) for line in seg.lines] == [3, 4]
+    assert seg.lines[0][0].box[1] < seg.lines[1][0].box[1]
+
+
+def test_ruled_line_through_the_digits(digit_images, best_model):
+    mask, boxes = compose(digit_images, "2604")
+    base = max(y + h for _, y, _, h in boxes) - 3
+    cv2.line(mask, (0, base), (699, base + 4), 255, 2)
+    assert read_number(255 - mask, best_model).number == "2604"
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_polarity_does_not_matter(digit_images, best_model, invert):
+    mask, _ = compose(digit_images, "9130")
+    paper = (255 - mask) if not invert else mask
+    assert read_number(paper, best_model).number == "9130"
+
+
+def test_empty_mask_has_no_digits():
+    assert segment(np.zeros((50, 50), np.uint8)).digits == []
+    assert segment(preprocess(np.full((60, 200), 230, np.uint8)).mask).digits == []

@@ -145,7 +145,7 @@ def _ink_is_dark(gray: np.ndarray) -> bool:
     shadows and uneven lighting, which would otherwise make a shaded half of the paper look
     like the majority of "dark" pixels.
     """
-    scale = min(1.0, 400 / max(gray.shape))
+    scale = min(1.0, 160 / max(gray.shape))
     small = gray if scale == 1.0 else cv2.resize(
         gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
         interpolation=cv2.INTER_AREA)

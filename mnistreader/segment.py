@@ -264,6 +264,8 @@ def _tail(ink: np.ndarray, box) -> bool:
 
 #: a component this many line heights wide is always cut, even without a classifier
 ALWAYS_SPLIT = 1.45
+#: how many candidate cuts (those through the least ink) the classifier scores
+MAX_CUTS = 8
 #: log-score cost of cutting, so that one wide digit is not cut into two
 SPLIT_COST = 0.5
 
@@ -288,8 +290,11 @@ def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: i
         return [(0, 0, w, h)]
     profile = (ink > 0).sum(axis=0).astype(np.float64)
     lo, hi = int(0.2 * w), int(0.8 * w)
+    candidates = np.arange(lo, hi + 1, max(1, (hi - lo) // 16))
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    candidates = np.sort(candidates[np.argsort(smooth[candidates], kind="stable")[:MAX_CUTS]])
     halves, valid = [], []
-    for c in range(lo, hi + 1, max(1, (hi - lo) // 16)):
+    for c in candidates.tolist():
         left, right = _tight(ink, 0, 0, c, h), _tight(ink, c, 0, w - c, h)
         if left is None or right is None or min(left[3], right[3]) < 0.5 * height \
                 or _tail(ink, left) or _tail(ink, right):

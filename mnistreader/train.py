@@ -21,7 +21,7 @@ from .augment import distort, non_digits, renormalise
 from .data import load_mnist
 from .network import Network, as_input, one_hot
 
-__all__ = ["TrainConfig", "PRESETS", "SGD", "Adam", "train", "evaluate", "sweep",
+__all__ = ["TrainConfig", "PRESETS", "SGD", "Adam", "train", "evaluate", "sweep", "load_sweep",
            "HISTORY_KEYS"]
 
 HISTORY_KEYS = ("epoch", "train_accuracy", "test_accuracy", "loss", "seconds")
@@ -279,3 +279,20 @@ def sweep(lrs, hiddens, config: TrainConfig | None = None, *, progress: bool = T
                             "seconds": float(sum(history["seconds"])),
                             "test_curve": history["test_accuracy"]})
     return results
+
+
+def load_sweep(path=None) -> dict:
+    """The recorded learning-rate x hidden-size sweep shipped with the package.
+
+    Returns
+    -------
+    dict
+        ``{"epochs": ..., "lrs": [...], "hiddens": [...], "results": [...]}``, the results as
+        :func:`sweep` returns them.
+    """
+    import json
+    from importlib import resources
+
+    path = path or resources.files("mnistreader") / "results" / "sweep.json"
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

@@ -70,17 +70,34 @@ def time_sklearn(images, labels) -> float:
     return time.perf_counter() - start
 
 
+def measure(runners: dict, images, labels, repeats: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            times[name].append(run(images, labels))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def report(title: str, medians: dict[str, float]) -> None:
+    ours = medians["mnistreader (numpy)"]
+    print(title)
+    for name, seconds in medians.items():
+        print(f"  {name:28s} {seconds:7.2f} s   mnistreader / this = {ours / seconds:.3f}")
+    if "pytorch cpu" in medians:
+        print(f"  epoch-time ratio mnistreader / pytorch = {ours / medians['pytorch cpu']:.3f} "
+              "(target <= 0.25)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     images, labels = load_mnist("train")
     runners = {"mnistreader (numpy)": time_numpy}
+    torch = None
     try:
         import torch
 
-        # the same number of threads as NumPy's BLAS may use
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         runners["pytorch cpu"] = time_torch
     except ImportError:
         print("pytorch not installed: pip install torch (the reference this ratio needs)")
@@ -90,19 +107,18 @@ def main() -> None:
         runners["scikit-learn MLPClassifier"] = time_sklearn
     except ImportError:
         print("scikit-learn not installed: skipped")
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(args.repeats):
-        for name, run in runners.items():
-            times[name].append(run(images, labels))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    ours = medians["mnistreader (numpy)"]
-    print(f"one epoch of the paper network (60,000 images, batch {BATCH}), "
-          f"median of {args.repeats}, numpy {np.__version__}")
-    for name, seconds in medians.items():
-        print(f"  {name:28s} {seconds:7.2f} s   mnistreader / this = {ours / seconds:.3f}")
-    if "pytorch cpu" in medians:
-        print(f"epoch-time ratio mnistreader / pytorch = {ours / medians['pytorch cpu']:.3f} "
-              "(target <= 0.25)")
+    print(f"one epoch of the paper network (60,000 images, batch {BATCH}), median of "
+          f"{args.repeats}, numpy {np.__version__}"
+          + (f", torch {torch.__version__}" if torch else ""))
+    report(f"each library's default threads (torch: {torch.get_num_threads() if torch else '-'}; "
+           "mnistreader uses one BLAS thread for small batches)",
+           measure(runners, images, labels, args.repeats))
+    from threadpoolctl import threadpool_limits
+
+    if torch:
+        torch.set_num_threads(1)
+    with threadpool_limits(1):
+        report("one thread each", measure(runners, images, labels, args.repeats))
 
 
 if __name__ == "__main__":

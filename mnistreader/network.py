@@ -181,7 +181,8 @@ class Network:
         """Fraction of ``images`` whose predicted digit equals ``labels``."""
         return float(np.mean(self.predict(images) == np.asarray(labels)))
 
-    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, reduction: str = "mean"):
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, reduction: str = "mean",
+                           scale: float = 1.0):
         """Loss of a batch and its gradients with respect to every weight and bias.
 
         Parameters
@@ -193,12 +194,15 @@ class Network:
         reduction : {"mean", "sum"}
             Whether the gradient is of the mean or of the sum of the per-example losses. The
             paper adds up the error of its 20 examples before each update (``"sum"``).
+        scale : float
+            Multiply every gradient by this (plain SGD passes its learning rate, saving a pass
+            over the parameters).
 
         Returns
         -------
         loss : float
-            Mean per-example loss: half the squared error summed over the ten outputs
-            (``"mse"``, the quadratic cost) or the negative log-probability of the true class
+            Mean per-example loss: half the squared error summed over the outputs (``"mse"``,
+            the quadratic cost) or the negative log-probability of the true class
             (``"cross_entropy"``).
         grad_w, grad_b : list of numpy.ndarray
             Gradients, shaped like ``weights`` and ``biases``.
@@ -208,20 +212,22 @@ class Network:
         activations = self.forward(x)
         p = activations[-1]
         n = len(x)
+        delta = p - y
         if self.loss == "mse":
-            delta = p - y
-            loss = 0.5 * float(np.einsum("ij,ij->", delta, delta)) / n
+            flat = delta.ravel()
+            loss = 0.5 * float(np.dot(flat, flat)) / n
             # back through the softmax Jacobian: dz = p * (g - <g, p>)
-            delta -= np.einsum("ij,ij->i", delta, p)[:, None]
+            delta -= (delta * p).sum(axis=1, keepdims=True)
             delta *= p
         else:
             loss = float(-np.log(np.maximum(p[y > 0], 1e-12)).sum()) / n
-            delta = p - y
-        if reduction == "mean":
-            delta *= np.float32(1.0 / n)
-        grad_w = [None] * len(self.weights)
-        grad_b = [None] * len(self.weights)
-        for i in range(len(self.weights) - 1, -1, -1):
+        factor = scale / n if reduction == "mean" else scale
+        if factor != 1.0:
+            delta *= np.float32(factor)
+        last = len(self.weights) - 1
+        grad_w = [None] * (last + 1)
+        grad_b = [None] * (last + 1)
+        for i in range(last, -1, -1):
             grad_w[i] = activations[i].T @ delta
             grad_b[i] = delta.sum(axis=0)
             if i:

@@ -268,27 +268,37 @@ def remove_rules(mask: np.ndarray, height: float | None = None) -> tuple[np.ndar
     rules = np.zeros_like(mask)
     if min(h, w) < 16:
         return mask, rules
-    if height is None:
-        _, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), 8)
-        height = typical_height(stats[1:])
+    known = {"height": height}
+
+    def digit_height() -> float:  # computed only when a candidate rule needs it
+        if known["height"] is None:
+            _, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), 8)
+            known["height"] = typical_height(stats[1:])
+        return known["height"]
+
+    tolerance = max(5, h // 8) | 1
     if w >= 2.5 * h:
-        long_h = max(w / 4, 1.5 * h)
+        horizontal = [max(w / 4, 1.5 * h)]
     else:
-        long_h = max(w / 2, 1.5 * height)
-    long_v = max(0.85 * h, 1.3 * height)
-    found = []
-    if long_h < w:
-        found.append((_long_runs(mask, int(long_h), False, max(5, h // 8) | 1), False))
-    if long_v < h and height > 0:
-        found.append((_long_runs(mask, int(long_v), True, max(5, h // 8) | 1), True))
-    for runs, vertical in found:
-        if runs.any():
-            rules |= np.where(_strokes_on(mask, runs, vertical), 0, runs).astype(np.uint8)
+        horizontal = [w / 2, lambda: max(w / 2, 1.5 * digit_height())]
+    vertical = [0.85 * h, lambda: max(0.85 * h, 1.3 * digit_height()) if digit_height() else h]
+    for lengths, upright, limit in ((horizontal, False, w), (vertical, True, h)):
+        runs = None
+        for length in lengths:  # a cheap lower bound first; the exact length if anything is found
+            length = length() if callable(length) else length
+            if length >= limit:
+                runs = None
+                break
+            runs = _long_runs(mask, int(length), upright, tolerance)
+            if not runs.any():
+                break
+        if runs is not None and runs.any():
+            rules |= np.where(_strokes_on(mask, runs, upright), 0, runs).astype(np.uint8)
     if not rules.any():
         return mask, rules
     cleaned = cv2.subtract(mask, rules)
     # join digit strokes that crossed a rule: close across it, but only inside the rule
-    size = max(3, int(0.3 * (height or h)) | 1)
+    size = max(3, int(0.3 * (digit_height() or h)) | 1)
     for kernel in (np.ones((size, 1), np.uint8), np.ones((1, size), np.uint8)):
         closed = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel)
         cleaned |= closed & rules

@@ -275,7 +275,8 @@ def _width_prior(ratio: np.ndarray | float) -> np.ndarray | float:
     return -4.0 * (np.maximum(0.0, ratio - 1.1) + np.maximum(0.0, 0.3 - ratio))
 
 
-def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: int = 0):
+def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: int = 0,
+           whole: float | None = None):
     """Cut the tight ink crop ``ink`` into digits if it holds touching digits.
 
     Candidate vertical cuts are scored by how confidently ``classify`` reads both halves, how
@@ -283,11 +284,22 @@ def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: i
     taken only if it scores better than reading the crop as one digit. Without a classifier,
     crops wider than ``ALWAYS_SPLIT`` heights are cut where the ink is thinnest.
 
+    A crop 0.4 to 1.2 heights wide is only tried when the classifier doubts it is a
+    digit (``whole``, its best digit probability, below one half), as for "18" written as one.
+
     Returns the pieces' boxes ``(x, y, w, h)`` in ``ink``'s coordinates.
     """
     h, w = ink.shape
-    if w <= 1.2 * height or depth > 8 or w < 8 or (classify is None and w <= ALWAYS_SPLIT * height):
+    if depth > 8 or w < 8 or w <= 0.4 * height:
         return [(0, 0, w, h)]
+    if classify is None:
+        if w <= ALWAYS_SPLIT * height:
+            return [(0, 0, w, h)]
+    else:
+        if whole is None:
+            whole = float(classify(to_mnist(ink)[None]).max())
+        if w <= 1.2 * height and whole >= 0.5:
+            return [(0, 0, w, h)]
     profile = (ink > 0).sum(axis=0).astype(np.float64)
     lo, hi = int(0.2 * w), int(0.8 * w)
     candidates = np.arange(lo, hi + 1, max(1, (hi - lo) // 16))
@@ -309,10 +321,9 @@ def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: i
     widths = np.array([v[1:] for v in valid], dtype=np.float64) / height
     scores = -ink_cut + _width_prior(widths).sum(axis=1) - SPLIT_COST
     if classify is not None:
-        probs = classify(np.stack(halves + [to_mnist(ink)])).max(axis=1)
-        scores = scores + np.log(probs[:-1] + 1e-6).reshape(-1, 2).sum(axis=1)
-        whole = np.log(probs[-1] + 1e-6) + _width_prior(w / height)
-        if scores.max() <= whole:
+        probs = classify(np.stack(halves)).max(axis=1)
+        scores = scores + np.log(probs + 1e-6).reshape(-1, 2).sum(axis=1)
+        if scores.max() <= np.log(whole + 1e-6) + _width_prior(w / height):
             return [(0, 0, w, h)]
     cut = int(cuts[int(np.argmax(scores))])
     parts = []
@@ -406,12 +417,17 @@ def segment(mask: np.ndarray, classify: Classifier | None = None, *,
     result = []
     for line in lines:
         line_height = max(float(np.median([b[3] for b in line])), 0.8 * height)
+        line = sorted(line, key=lambda b: b[0])
+        inks = [_ink(labels, members, x, y, w, h) for x, y, w, h, _, members in line]
+        images = [to_mnist(ink) for ink in inks]
+        wholes = classify(np.stack(images)).max(axis=1) if classify else [None] * len(inks)
         digits = []
-        for x, y, w, h, _, members in sorted(line, key=lambda b: b[0]):
-            ink = _ink(labels, members, x, y, w, h)
-            for px, py, pw, ph in _split(ink, line_height, classify):
+        for (x, y, *_), ink, image, whole in zip(line, inks, images, wholes):
+            pieces = _split(ink, line_height, classify, whole=whole)
+            for px, py, pw, ph in pieces:
                 crop = ink[py:py + ph, px:px + pw]
-                digits.append(Digit((x + px, y + py, pw, ph), crop, len(result), to_mnist(crop)))
+                digits.append(Digit((x + px, y + py, pw, ph), crop, len(result),
+                                    image if len(pieces) == 1 else to_mnist(crop)))
         if digits:
             result.append(digits)
     return Segmentation(result)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .augment import distort, non_digits, renormalise
 from .data import load_mnist
@@ -24,6 +25,8 @@ from .network import Network, as_input, one_hot
 __all__ = ["TrainConfig", "PRESETS", "SGD", "Adam", "train", "evaluate", "sweep", "load_sweep",
            "HISTORY_KEYS"]
 
+#: batches up to this size train with one BLAS thread
+SMALL_BATCH = 64
 HISTORY_KEYS = ("epoch", "train_accuracy", "test_accuracy", "loss", "seconds")
 
 
@@ -110,14 +113,19 @@ class SGD:
         self.momentum = momentum
         self.velocity = [np.zeros_like(p) for p in params] if momentum else None
 
+    #: plain SGD lets the network scale its gradients by the learning rate as it goes
+    prescaled = property(lambda self: self.velocity is None)
+
     def step(self, grads: list[np.ndarray], lr: float) -> None:
-        """Update the parameters in place (``grads`` may be overwritten)."""
-        lr = np.float32(lr)
+        """Update the parameters in place (``grads`` may be overwritten).
+
+        Without momentum the gradients come already multiplied by ``lr`` (see ``prescaled``).
+        """
         if self.velocity is None:
             for p, g in zip(self.params, grads):
-                g *= lr
                 p -= g
             return
+        lr = np.float32(lr)
         for p, g, v in zip(self.params, grads, self.velocity):
             v *= self.momentum
             v += g
@@ -126,6 +134,8 @@ class SGD:
 
 class Adam:
     """Adam (Kingma & Ba, 2015)."""
+
+    prescaled = False
 
     def __init__(self, params: list[np.ndarray], beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
@@ -218,35 +228,41 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
     history: dict[str, list] = {key: [] for key in HISTORY_KEYS}
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.name}", unit="epoch",
                disable=not progress)
-    for epoch in bar:
-        start = time.perf_counter()
-        order = rng.permutation(n)
-        images = train_images
-        if n > n_digits:
-            images = np.concatenate([renormalise(train_images, 0.5, rng),
-                                     non_digits(train_images, n - n_digits, rng)])
-        images = images[order]
-        if config.augment:
-            images = distort(images, rng)
-        x, y = as_input(images), targets[order]
-        total = 0.0
-        for b, lo in enumerate(range(0, n, bs)):
-            loss, grad_w, grad_b = net.loss_and_gradients(x[lo:lo + bs], y[lo:lo + bs],
-                                                          config.reduction)
-            total += loss * len(x[lo:lo + bs])
-            progress_frac = ((epoch - 1) * batches_per_epoch + b) / (config.epochs * batches_per_epoch)
-            optimizer.step(grad_w + grad_b, _lr_at(config, progress_frac))
-        seconds = time.perf_counter() - start
-        history["epoch"].append(epoch)
-        history["train_accuracy"].append(net.accuracy(train_images, train_labels))
-        history["test_accuracy"].append(net.accuracy(test_images, test_labels))
-        history["loss"].append(total / n)
-        history["seconds"].append(seconds)
-        bar.set_postfix(test=f"{history['test_accuracy'][-1]:.4f}", loss=f"{total / n:.4f}")
-        if on_epoch is not None:
-            on_epoch(net, history)
-        if stop is not None and stop():
-            break
+    # small batches make small matrix products, which BLAS threads only slow down
+    with threadpool_limits(1 if bs <= SMALL_BATCH else None):
+        for epoch in bar:
+            start = time.perf_counter()
+            order = rng.permutation(n)
+            images = train_images
+            if n > n_digits:
+                images = np.concatenate([renormalise(train_images, 0.5, rng),
+                                         non_digits(train_images, n - n_digits, rng)])
+            images = images[order]
+            if config.augment:
+                images = distort(images, rng)
+            x, y = as_input(images), targets[order]
+            total = 0.0
+            first = (epoch - 1) * batches_per_epoch
+            rates = [_lr_at(config, (first + b) / (config.epochs * batches_per_epoch))
+                     for b in range(batches_per_epoch)]
+            for b, lo in enumerate(range(0, n, bs)):
+                xb, yb = x[lo:lo + bs], y[lo:lo + bs]
+                scale = rates[b] if optimizer.prescaled else 1.0
+                loss, grad_w, grad_b = net.loss_and_gradients(xb, yb, config.reduction, scale)
+                total += loss * len(xb)
+                grad_w += grad_b
+                optimizer.step(grad_w, rates[b])
+            seconds = time.perf_counter() - start
+            history["epoch"].append(epoch)
+            history["train_accuracy"].append(net.accuracy(train_images, train_labels))
+            history["test_accuracy"].append(net.accuracy(test_images, test_labels))
+            history["loss"].append(total / n)
+            history["seconds"].append(seconds)
+            bar.set_postfix(test=f"{history['test_accuracy'][-1]:.4f}", loss=f"{total / n:.4f}")
+            if on_epoch is not None:
+                on_epoch(net, history)
+            if stop is not None and stop():
+                break
     net.meta.update(preset=config.name, config=dataclasses.asdict(config),
                     epochs=len(history["epoch"]),
                     train_accuracy=history["train_accuracy"][-1] if history["epoch"] else None,

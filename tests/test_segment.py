@@ -62,11 +62,11 @@ def test_broken_digit_is_merged(digit_images):
     assert len(segment(mask).digits) == 3
 
 
-def test_touching_digits_are_split(digit_images, best_model):
-    mask, _ = compose(digit_images, "4086", gaps=[-4, 25, 25, 0])
-    image = 255 - mask
-    reading = read_number(image, best_model)
-    assert reading.number == "4086"
+@pytest.mark.parametrize("number", ["4086", "7290", "3152", "1111"])
+def test_touching_digits_are_split(digit_images, best_model, number):
+    mask, _ = compose(digit_images, number, gaps=[-1, 25, -1, 0])  # pairs touch
+    reading = read_number(255 - mask, best_model)
+    assert reading.number == number
 
 
 def test_two_lines_read_top_to_bottom(digit_images):

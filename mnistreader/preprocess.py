@@ -238,7 +238,7 @@ def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarra
     """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
     lines = np.count_nonzero(runs.any(axis=1 if vertical else 0))
     thickness = np.count_nonzero(runs) / max(1, lines)
-    k = int(2 * thickness) + 1
+    k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
     kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel) > 0
 

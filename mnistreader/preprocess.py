@@ -105,11 +105,12 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     elif image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype != np.uint8:
-        image = image.astype(np.float64)
-        image = np.nan_to_num(image, nan=0.0, posinf=0.0, neginf=0.0)
-        top = image.max() if image.size else 1.0
-        scale = 255.0 if 0 <= image.min() and top <= 1.0 else 255.0 / max(top, 1e-12)
-        image = np.clip(image * scale, 0, 255).astype(np.uint8)
+        image = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(image.min()), float(image.max())
+        if not (0.0 <= lo and hi <= 1.0):  # not in [0, 1]: stretch the range that is there
+            with np.errstate(over="ignore", invalid="ignore"):
+                image = np.nan_to_num((image - lo) / (hi - lo)) if hi > lo else image * 0.0
+        image = np.clip(image * 255.0, 0, 255).astype(np.uint8)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:

@@ -359,6 +359,32 @@ def _assign(lines: list[list], box) -> list | None:
     return best if best_overlap >= 0.3 else None
 
 
+def _join_fragments(line, inks, images, wholes, labels, height: float,
+                    classify: Classifier) -> None:
+    """Join side-by-side neighbours that are fragments of one digit (a stroke broken across).
+
+    Neighbours close together, not too wide together, at least one of which the classifier
+    doubts is a digit, are joined when the join reads as a digit more surely than the two
+    pieces do (probability of the join above the product of the pieces'). Updates the lists
+    in place.
+    """
+    i = 0
+    while i < len(line) - 1:
+        a, b = line[i], line[i + 1]
+        union = _union(a, b)
+        gap = b[0] - (a[0] + a[2])
+        if min(wholes[i], wholes[i + 1]) < 0.5 and gap <= 0.25 * height \
+                and union[2] <= 1.1 * height:
+            ink = _ink(labels, union[5], *union[:4])
+            image = to_mnist(ink)
+            p = float(classify(image[None]).max())
+            if p >= 0.5 and p > wholes[i] * wholes[i + 1]:
+                line[i:i + 2], inks[i:i + 2] = [union], [ink]
+                images[i:i + 2], wholes[i:i + 2] = [image], [p]
+                continue
+        i += 1
+
+
 def _attach(line: list, piece, reach: float) -> None:
     """Merge ``piece`` into the digit of ``line`` nearest to it, if within ``reach`` pixels."""
     def gap(box):
@@ -420,7 +446,9 @@ def segment(mask: np.ndarray, classify: Classifier | None = None, *,
         line = sorted(line, key=lambda b: b[0])
         inks = [_ink(labels, members, x, y, w, h) for x, y, w, h, _, members in line]
         images = [to_mnist(ink) for ink in inks]
-        wholes = classify(np.stack(images)).max(axis=1) if classify else [None] * len(inks)
+        wholes = list(classify(np.stack(images)).max(axis=1)) if classify else [None] * len(inks)
+        if classify is not None:
+            _join_fragments(line, inks, images, wholes, labels, line_height, classify)
         digits = []
         for (x, y, *_), ink, image, whole in zip(line, inks, images, wholes):
             pieces = _split(ink, line_height, classify, whole=whole)

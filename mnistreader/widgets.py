@@ -45,6 +45,16 @@ def figure_png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _image() -> W.Image:
+    """An empty PNG image widget, hidden until :func:`_show` gives it a picture."""
+    return W.Image(format="png", layout=W.Layout(display="none", max_width="720px"))
+
+
+def _show(widget: W.Image, png: bytes) -> None:
+    widget.value = png
+    widget.layout.display = ""
+
+
 def recorded_history(name: str) -> dict:
     """The per-epoch history recorded when the shipped model ``name`` was trained."""
     return load_model(name).meta["history"]
@@ -54,7 +64,8 @@ def _curve_png(history: dict, title: str) -> bytes:
     from .plots import plot_history
 
     with matplotlib.rc_context({"figure.figsize": (6, 3.2)}):
-        fig = plot_history(history, label=title, paper=title == "paper")
+        fig = plot_history(history, label=title,
+                           paper=title == "paper" and len(history["epoch"]) >= 100)
     return figure_png(fig)
 
 
@@ -79,7 +90,7 @@ class TrainOrLoad:
         self.epochs = W.IntSlider(value=epochs or full, min=1, max=full, description="epochs")
         self.run_button = W.Button(description="Run", button_style="primary")
         self.progress = W.IntProgress(min=0, max=1, description="progress")
-        self.plot = W.Image(format="png")
+        self.plot = _image()
         self.status = W.HTML()
         self.history: dict | None = None
         self.run_button.on_click(lambda _: self.run())
@@ -97,7 +108,7 @@ class TrainOrLoad:
                 self.progress.value = len(history["epoch"])
                 self.status.value = (f"epoch {history['epoch'][-1]}: test accuracy "
                                      f"{history['test_accuracy'][-1]:.4f}")
-                self.plot.value = _curve_png(history, self.preset)
+                _show(self.plot, _curve_png(history, self.preset))
 
             _, self.history = train(config, progress=False, on_epoch=on_epoch)
         else:
@@ -106,7 +117,7 @@ class TrainOrLoad:
             self.status.value = (f"recorded history of the shipped <b>{self.preset}</b> model: "
                                  f"{len(self.history['epoch'])} epochs, final test accuracy "
                                  f"{self.history['test_accuracy'][-1]:.4f}")
-        self.plot.value = _curve_png(self.history, self.preset)
+        _show(self.plot, _curve_png(self.history, self.preset))
         return self.history
 
     def _ipython_display_(self):
@@ -145,14 +156,14 @@ class ReaderApp:
         self.model_button = W.Button(description="Use this model", button_style="primary")
         self.stop_button = W.Button(description="Stop training", disabled=True)
         self.progress = W.IntProgress(min=0, max=1)
-        self.curve = W.Image(format="png")
+        self.curve = _image()
         self.model_status = W.HTML(f"model: <b>{self.model_name}</b>")
         files = sorted(p for p in examples.glob("*") if p.suffix.lower() in (".png", ".jpg"))
         self.example = W.Dropdown(options=[(p.name, str(p)) for p in files], description="example")
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="Upload photo")
         self.read_button = W.Button(description="Read", button_style="success")
-        self.steps_image = W.Image(format="png")
-        self.reading_image = W.Image(format="png")
+        self.steps_image = _image()
+        self.reading_image = _image()
         self.result = W.HTML()
         self.csv_path = W.Text(value=csv_path, description="CSV file")
         self.save_button = W.Button(description="Save to CSV", disabled=True)
@@ -257,7 +268,7 @@ class ReaderApp:
             self.progress.value = len(history["epoch"])
             self.model_status.value = (f"training {config.name}: epoch {history['epoch'][-1]}, "
                                        f"test accuracy {history['test_accuracy'][-1]:.4f}")
-            self.curve.value = _curve_png(history, config.name)
+            _show(self.curve, _curve_png(history, config.name))
 
         try:
             net, history = train(config, progress=False, on_epoch=on_epoch,
@@ -298,9 +309,9 @@ class ReaderApp:
 
         self.reading = read_number(image, self.model)
         self.image_name = name
-        self.reading_image.value = figure_png(show_reading(image, self.reading))
+        _show(self.reading_image, figure_png(show_reading(image, self.reading)))
         if self.reading.steps is not None:
-            self.steps_image.value = figure_png(show_steps(self.reading.steps, figsize=(8, 5)))
+            _show(self.steps_image, figure_png(show_steps(self.reading.steps, figsize=(8, 5))))
         cells = "".join(
             f"<td style='padding:4px;background:{'#fbb' if flag else '#bfb'}'>"
             f"<b style='font-size:20px'>{d}</b><br>{c:.0%}</td>"

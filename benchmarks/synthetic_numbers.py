@@ -35,8 +35,11 @@ def score(readings, truths) -> tuple[float, float]:
 
 
 def _read_chunk(args):
+    from threadpoolctl import threadpool_limits
+
     images, model = args
-    return len(read_numbers(images, model))
+    with threadpool_limits(1):  # one process per core: no BLAS threads on top
+        return len(read_numbers(images, model))
 
 
 def throughput(images, model: str, jobs: int) -> float:

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from .network import Network
 from .persist import load_model
 from .preprocess import ImageError, Preprocessed, load_image, preprocess, _EXTENSIONS
-from .segment import Segmentation, segment
+from .segment import Segmentation, segment_many
 
 __all__ = ["Reading", "NoDigitsError", "read_number", "read_numbers", "read_many",
            "image_files", "get_model", "REVIEW_BELOW"]
@@ -109,11 +109,6 @@ def _mnist_like(image: np.ndarray) -> np.ndarray | None:
     return gray.astype(np.float32) / 255.0
 
 
-def _segment_image(image: np.ndarray, net: Network) -> tuple[Segmentation, Preprocessed]:
-    steps = preprocess(image)
-    return segment(steps.mask, classify=lambda x: net.digit_proba(x.reshape(len(x), -1))), steps
-
-
 def _assemble(seg: Segmentation | None, images: np.ndarray, probs: np.ndarray, scale: float,
               review_below: float, path, steps, full_box=None) -> Reading:
     digits = [int(d) for d in probs.argmax(axis=1)]
@@ -133,25 +128,21 @@ def _assemble(seg: Segmentation | None, images: np.ndarray, probs: np.ndarray, s
                    path=None if path is None else str(path), images=images, steps=steps)
 
 
-def _digits_of(image, name: str, net: Network, keep_steps: bool):
-    """Segment one image: ``(segmentation or None, steps, scale, full box)`` and its digits."""
+def _prepare(image, name: str):
+    """Check one image; return ``("direct", 28x28 input)`` or ``("segment", steps)``."""
     image = np.asarray(image)
     if image.ndim not in (2, 3) or image.size == 0:
         raise ImageError(f"{name}: not an image array (shape {image.shape})")
     direct = _mnist_like(image)
     if direct is not None:  # the paper's flowchart: an MNIST-style digit needs no segmenter
-        return (None, None, 1.0, (0, 0, 28, 28)), direct[None]
-    seg, steps = _segment_image(image, net)
-    if not seg.digits:
-        raise NoDigitsError(f"{name}: no digits found")
-    return (seg, steps if keep_steps else None, steps.scale, None), \
-        np.stack([d.image for d in seg.digits])
+        return "direct", direct
+    return "segment", preprocess(image)
 
 
 def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Network = "best", *,
                  review_below: float = REVIEW_BELOW, paths: Sequence | None = None,
                  keep_steps: bool = False) -> list[Reading | ImageError]:
-    """Read many in-memory images, classifying all their digits in one batch.
+    """Read many in-memory images, classifying their digits in as few batches as possible.
 
     Returns
     -------
@@ -160,28 +151,51 @@ def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Networ
     """
     net = get_model(model)
     paths = list(paths) if paths is not None else [None] * len(images)
-    prepared, batches = [], []
-    with threadpool_limits(1):  # segmenting classifies a few crops at a time: one thread is faster
-        for image, path in zip(images, paths):
-            try:
-                item, digits = _digits_of(image, str(path) if path is not None else "image", net,
-                                          keep_steps)
-            except ImageError as exc:
-                item, digits = exc, np.zeros((0, 28, 28), np.float32)
-            prepared.append(item)
-            batches.append(digits)
-    counts = [len(b) for b in batches]
-    all_digits = np.concatenate(batches) if batches else np.zeros((0, 28, 28), np.float32)
-    probs = net.digit_proba(all_digits.reshape(len(all_digits), -1)) if len(all_digits) else \
-        np.zeros((0, 10), np.float32)
+    names = [str(p) if p is not None else "image" for p in paths]
+    prepared: list = []
+    for image, name in zip(images, names):
+        try:
+            prepared.append(_prepare(image, name))
+        except ImageError as exc:
+            prepared.append(exc)
+    to_segment = [i for i, item in enumerate(prepared)
+                  if not isinstance(item, ImageError) and item[0] == "segment"]
+    classify = lambda x: net.digit_proba(x.reshape(len(x), -1))  # noqa: E731
+    with threadpool_limits(1):  # a few crops at a time: one BLAS thread is faster
+        segmentations = segment_many([prepared[i][1].mask for i in to_segment], classify)
+    found = dict(zip(to_segment, segmentations))
+    # every digit's 28x28 input, and its probabilities where segmenting already computed them
+    inputs, known = [], []
+    for i, item in enumerate(prepared):
+        if isinstance(item, ImageError):
+            continue
+        if item[0] == "direct":
+            inputs.append(item[1])
+            known.append(None)
+        elif not found[i].digits:
+            prepared[i] = NoDigitsError(f"{names[i]}: no digits found")
+        else:
+            inputs.extend(d.image for d in found[i].digits)
+            known.extend(d.probs for d in found[i].digits)
+    unknown = [k for k, p in enumerate(known) if p is None]
+    probs = np.zeros((len(inputs), 10), np.float32)
+    if unknown:
+        probs[unknown] = classify(np.stack([inputs[k] for k in unknown]))
+    for k, p in enumerate(known):
+        if p is not None:
+            probs[k] = p
     results, start = [], 0
-    for item, count, path in zip(prepared, counts, paths):
+    for i, item in enumerate(prepared):
         if isinstance(item, ImageError):
             results.append(item)
             continue
-        seg, steps, scale, full_box = item
-        results.append(_assemble(seg, all_digits[start:start + count], probs[start:start + count],
-                                 scale, review_below, path, steps, full_box))
+        seg = found.get(i)
+        count = 1 if seg is None else len(seg.digits)
+        steps = item[1] if item[0] == "segment" else None
+        results.append(_assemble(seg, np.stack(inputs[start:start + count]),
+                                 probs[start:start + count], steps.scale if steps else 1.0,
+                                 review_below, paths[i], steps if keep_steps else None,
+                                 (0, 0, 28, 28)))
         start += count
     return results
 
@@ -245,6 +259,11 @@ def _strip(reading: Reading) -> Reading:
     return reading
 
 
+def _one_thread() -> None:
+    """Worker set-up: one process per core, so no BLAS threads on top."""
+    threadpool_limits(1)
+
+
 def _results(files: list[Path], model, jobs: int, progress: bool):
     """Yield ``(path, reading or error message)`` for every file, in order."""
     from tqdm.auto import tqdm
@@ -255,7 +274,7 @@ def _results(files: list[Path], model, jobs: int, progress: bool):
     if jobs > 1 and len(files) >= 16:
         import multiprocessing
 
-        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        with multiprocessing.get_context("spawn").Pool(jobs, initializer=_one_thread) as pool:
             for path, result in pool.imap(_read_file, work, chunksize=8):
                 bar.update()
                 yield path, result

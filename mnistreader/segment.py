@@ -11,6 +11,7 @@ Boxes are ``(x, y, w, h)`` in the mask's pixel coordinates.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,8 +20,9 @@ import numpy as np
 
 from .preprocess import stroke_width
 
-__all__ = ["Digit", "Segmentation", "segment", "components", "group_lines", "merge_pieces",
-           "add_border", "to_mnist", "digit_height", "grouping_kernel", "MNIST_BOX", "MNIST_SIZE"]
+__all__ = ["Digit", "Segmentation", "segment", "segment_many", "components", "group_lines",
+           "merge_pieces", "add_border", "to_mnist", "digit_height", "grouping_kernel",
+           "MNIST_BOX", "MNIST_SIZE"]
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
@@ -38,6 +40,7 @@ class Digit:
     mask: np.ndarray = field(repr=False)  # the ink inside ``box``
     line: int = 0
     image: np.ndarray | None = field(default=None, repr=False)  # 28x28 float32, MNIST-style
+    probs: np.ndarray | None = field(default=None, repr=False)  # digit probabilities, if known
 
 
 @dataclass
@@ -109,7 +112,7 @@ def digit_height(boxes: list) -> float:
         return 0.0
     biggest = max(b[4] for b in boxes)
     tall = [b[3] for b in boxes if b[4] >= 0.15 * biggest and b[2] <= 3 * b[3]]
-    return float(np.median(tall or [b[3] for b in boxes]))
+    return float(statistics.median(tall or [b[3] for b in boxes]))
 
 
 def group_lines(boxes: list) -> list[list]:
@@ -359,28 +362,28 @@ def _assign(lines: list[list], box) -> list | None:
     return best if best_overlap >= 0.3 else None
 
 
-def _join_fragments(line, inks, images, wholes, labels, height: float,
+def _join_fragments(line, inks, images, probs, labels, height: float,
                     classify: Classifier) -> None:
     """Join side-by-side neighbours that are fragments of one digit (a stroke broken across).
 
     Neighbours close together, not too wide together, at least one of which the classifier
     doubts is a digit, are joined when the join reads as a digit more surely than the two
     pieces do (probability of the join above the product of the pieces'). Updates the lists
-    in place.
+    (boxes, inks, images, digit probabilities) in place.
     """
     i = 0
     while i < len(line) - 1:
         a, b = line[i], line[i + 1]
         union = _union(a, b)
+        pa, pb = float(probs[i].max()), float(probs[i + 1].max())
         gap = b[0] - (a[0] + a[2])
-        if min(wholes[i], wholes[i + 1]) < 0.5 and gap <= 0.25 * height \
-                and union[2] <= 1.1 * height:
+        if min(pa, pb) < 0.5 and gap <= 0.25 * height and union[2] <= 1.1 * height:
             ink = _ink(labels, union[5], *union[:4])
             image = to_mnist(ink)
-            p = float(classify(image[None]).max())
-            if p >= 0.5 and p > wholes[i] * wholes[i + 1]:
+            p = classify(image[None])[0]
+            if p.max() >= 0.5 and p.max() > pa * pb:
                 line[i:i + 2], inks[i:i + 2] = [union], [ink]
-                images[i:i + 2], wholes[i:i + 2] = [image], [p]
+                images[i:i + 2], probs[i:i + 2] = [image], [p]
                 continue
         i += 1
 
@@ -395,31 +398,16 @@ def _attach(line: list, piece, reach: float) -> None:
         line[i] = _union(line[i], piece)
 
 
-def segment(mask: np.ndarray, classify: Classifier | None = None, *,
-            dilated: np.ndarray | None = None) -> Segmentation:
-    """Find the digits in an ink mask.
+def _line_candidates(mask: np.ndarray, dilated: np.ndarray | None):
+    """The classifier-free part of :func:`segment`: digit candidates grouped in lines.
 
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        Ink mask (ink > 0), e.g. ``preprocess(image).mask``.
-    classify : callable, optional
-        Maps ``(n, 28, 28)`` digit images to ``(n, 10)`` probabilities; used to choose where to
-        cut touching digits. Without it the cut follows the vertical ink profile.
-    dilated : numpy.ndarray, optional
-        The mask with thickened strokes (the paper's dilation) whose components decide which
-        strokes belong together; by default the mask dilated by :func:`grouping_kernel`.
-
-    Returns
-    -------
-    Segmentation
-        Lines top to bottom, digits left to right, each with its box and 28x28 image.
+    Returns ``(lines, labels, height)``, lines of boxes sorted left to right, or None.
     """
     mask = np.asarray(mask)
     min_area = max(4, mask.size // 20000)
     found, labels = components(mask, min_area=min_area)
     if not found:
-        return Segmentation([])
+        return None
     height = digit_height(found)
     noise = [b for b in found if _is_noise(b, height)]
     if noise:  # dashes, rule leftovers and dust must not be joined to the digits
@@ -440,22 +428,86 @@ def segment(mask: np.ndarray, classify: Classifier | None = None, *,
             line = _assign(lines, box)
             if line is not None:
                 _attach(line, box, 0.35 * height)
-    result = []
+    return [sorted(line, key=lambda b: b[0]) for line in lines], labels, height
+
+
+def _resolve(candidates, inks, images, probs, classify: Classifier | None) -> Segmentation:
+    """The classifier-guided part of :func:`segment`: join fragments, cut touching digits."""
+    lines, labels, height = candidates
+    result, k = [], 0
     for line in lines:
-        line_height = max(float(np.median([b[3] for b in line])), 0.8 * height)
-        line = sorted(line, key=lambda b: b[0])
-        inks = [_ink(labels, members, x, y, w, h) for x, y, w, h, _, members in line]
-        images = [to_mnist(ink) for ink in inks]
-        wholes = list(classify(np.stack(images)).max(axis=1)) if classify else [None] * len(inks)
+        n = len(line)
+        line_inks, line_images = inks[k:k + n], images[k:k + n]
+        line_probs = list(probs[k:k + n]) if probs is not None else [None] * n
+        k += n
+        line_height = max(float(statistics.median([b[3] for b in line])), 0.8 * height)
         if classify is not None:
-            _join_fragments(line, inks, images, wholes, labels, line_height, classify)
+            _join_fragments(line, line_inks, line_images, line_probs, labels, line_height,
+                            classify)
         digits = []
-        for (x, y, *_), ink, image, whole in zip(line, inks, images, wholes):
+        for (x, y, *_), ink, image, p in zip(line, line_inks, line_images, line_probs):
+            whole = None if p is None else float(p.max())
             pieces = _split(ink, line_height, classify, whole=whole)
             for px, py, pw, ph in pieces:
                 crop = ink[py:py + ph, px:px + pw]
-                digits.append(Digit((x + px, y + py, pw, ph), crop, len(result),
-                                    image if len(pieces) == 1 else to_mnist(crop)))
+                if len(pieces) == 1:
+                    digits.append(Digit((x + px, y + py, pw, ph), crop, len(result), image, p))
+                else:
+                    digits.append(Digit((x + px, y + py, pw, ph), crop, len(result),
+                                        to_mnist(crop)))
         if digits:
             result.append(digits)
     return Segmentation(result)
+
+
+def segment_many(masks, classify: Classifier | None = None,
+                 dilated=None) -> list[Segmentation]:
+    """Segment many ink masks, classifying all their digit candidates in one batch.
+
+    The same as ``[segment(m, classify) for m in masks]``, but a network's forward pass costs
+    about as much for one image as for a few hundred, so batching makes reading many images
+    several times faster. ``dilated``, if given, lists one dilated mask (or None) per mask.
+    """
+    dilated = dilated if dilated is not None else [None] * len(masks)
+    candidates = [_line_candidates(m, d) for m, d in zip(masks, dilated)]
+    inks, counts = [], []
+    for cand in candidates:
+        found = [] if cand is None else [_ink(cand[1], members, x, y, w, h)
+                                         for line in cand[0] for x, y, w, h, _, members in line]
+        inks.extend(found)
+        counts.append(len(found))
+    images = [to_mnist(ink) for ink in inks]
+    probs = classify(np.stack(images)) if classify is not None and images else None
+    results, start = [], 0
+    for cand, count in zip(candidates, counts):
+        stop = start + count
+        results.append(Segmentation([]) if cand is None else _resolve(
+            cand, inks[start:stop], images[start:stop],
+            None if probs is None else probs[start:stop], classify))
+        start = stop
+    return results
+
+
+def segment(mask: np.ndarray, classify: Classifier | None = None, *,
+            dilated: np.ndarray | None = None) -> Segmentation:
+    """Find the digits in an ink mask.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Ink mask (ink > 0), e.g. ``preprocess(image).mask``.
+    classify : callable, optional
+        Maps ``(n, 28, 28)`` digit images to ``(n, 10)`` digit probabilities; used to join the
+        fragments of a broken digit and to choose where to cut touching digits. Without it
+        the cut follows the vertical ink profile.
+    dilated : numpy.ndarray, optional
+        The mask with thickened strokes (the paper's dilation) whose components decide which
+        strokes belong together; by default the mask dilated by :func:`grouping_kernel`.
+
+    Returns
+    -------
+    Segmentation
+        Lines top to bottom, digits left to right, each with its box and 28x28 image (and its
+        probabilities, when the classifier read it as it stands).
+    """
+    return segment_many([mask], classify, [dilated])[0]

@@ -182,7 +182,7 @@ class Network:
         return float(np.mean(self.predict(images) == np.asarray(labels)))
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, reduction: str = "mean",
-                           scale: float = 1.0):
+                           scale: float = 1.0, reuse: bool = False):
         """Loss of a batch and its gradients with respect to every weight and bias.
 
         Parameters
@@ -197,6 +197,10 @@ class Network:
         scale : float
             Multiply every gradient by this (plain SGD passes its learning rate, saving a pass
             over the parameters).
+        reuse : bool
+            Write the weight gradients into buffers kept by the network and reused by the next
+            call (the training loop's choice: it saves allocating large arrays every batch).
+            The returned gradients are then only valid until the next call.
 
         Returns
         -------
@@ -227,12 +231,19 @@ class Network:
         last = len(self.weights) - 1
         grad_w = [None] * (last + 1)
         grad_b = [None] * (last + 1)
+        buffers = self._gradient_buffers() if reuse else [None] * (last + 1)
         for i in range(last, -1, -1):
-            grad_w[i] = activations[i].T @ delta
+            grad_w[i] = np.matmul(activations[i].T, delta, out=buffers[i])
             grad_b[i] = delta.sum(axis=0)
             if i:
                 delta = _activation_grad(delta @ self.weights[i].T, activations[i], self.activation)
         return loss, grad_w, grad_b
+
+    def _gradient_buffers(self) -> list[np.ndarray]:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is None or [b.shape for b in buffers] != [w.shape for w in self.weights]:
+            buffers = self.__dict__["_buffers"] = [np.empty_like(w) for w in self.weights]
+        return buffers
 
     def copy(self) -> "Network":
         """An independent copy (weights are copied)."""

@@ -226,6 +226,7 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
     labels = np.concatenate([train_labels, np.full(n - n_digits, 10, train_labels.dtype)])
     targets = one_hot(labels, config.sizes[-1])
     history: dict[str, list] = {key: [] for key in HISTORY_KEYS}
+    fixed = as_input(train_images) if not (config.augment or n > n_digits) else None
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.name}", unit="epoch",
                disable=not progress)
     # small batches make small matrix products, which BLAS threads only slow down
@@ -233,22 +234,27 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
         for epoch in bar:
             start = time.perf_counter()
             order = rng.permutation(n)
-            images = train_images
-            if n > n_digits:
-                images = np.concatenate([renormalise(train_images, 0.5, rng),
-                                         non_digits(train_images, n - n_digits, rng)])
-            images = images[order]
-            if config.augment:
-                images = distort(images, rng)
-            x, y = as_input(images), targets[order]
+            if fixed is None:  # new images every epoch: build them in the epoch's order
+                images = train_images
+                if n > n_digits:
+                    images = np.concatenate([renormalise(train_images, 0.5, rng),
+                                             non_digits(train_images, n - n_digits, rng)])
+                images = images[order]
+                if config.augment:
+                    images = distort(images, rng)
+                x, y, order = as_input(images), targets[order], np.arange(n)
+            else:  # the same images every epoch: gather each batch from them
+                x, y = fixed, targets
             total = 0.0
             first = (epoch - 1) * batches_per_epoch
             rates = [_lr_at(config, (first + b) / (config.epochs * batches_per_epoch))
                      for b in range(batches_per_epoch)]
             for b, lo in enumerate(range(0, n, bs)):
-                xb, yb = x[lo:lo + bs], y[lo:lo + bs]
+                take = order[lo:lo + bs]
+                xb, yb = x[take], y[take]
                 scale = rates[b] if optimizer.prescaled else 1.0
-                loss, grad_w, grad_b = net.loss_and_gradients(xb, yb, config.reduction, scale)
+                loss, grad_w, grad_b = net.loss_and_gradients(xb, yb, config.reduction, scale,
+                                                              reuse=True)
                 total += loss * len(xb)
                 grad_w += grad_b
                 optimizer.step(grad_w, rates[b])

@@ -47,19 +47,34 @@ def random_affines(n: int, rng: np.random.Generator, *, rotate: float = 12.0,
 _KERNEL = np.ones((2, 2), np.uint8)
 
 
+def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float, sigma: float):
+    """Warp ``image`` by a smooth random displacement field (Simard et al., 2003)."""
+    h, w = image.shape
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, gx + dx, gy + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
 def distort(images: np.ndarray, rng: np.random.Generator, *, thickness: float = 0.3,
+            elastic: float = 0.0, alpha: float = 8.0, sigma: float = 4.0,
             **affine) -> np.ndarray:
     """Return randomly distorted copies of ``images`` (``(n, 28, 28)`` uint8).
 
     Each image gets its own affine transform from :func:`random_affines`; a fraction
-    ``thickness`` of them is then made bolder or thinner by one pixel (half each).
+    ``elastic`` of them is also warped by a smooth random field (strength ``alpha`` pixels,
+    smoothness ``sigma``), and a fraction ``thickness`` is made bolder or thinner by one pixel
+    (half each).
     """
     n, h, w = images.shape
     matrices = random_affines(n, rng, size=w, **affine)
     stroke = rng.random(n)
+    warp = rng.random(n) < elastic
     out = np.empty_like(images)
     for i in range(n):
         img = cv2.warpAffine(images[i], matrices[i], (w, h), flags=cv2.INTER_LINEAR)
+        if warp[i]:
+            img = _elastic(img, rng, alpha, sigma)
         if stroke[i] < thickness / 2:
             img = cv2.dilate(img, _KERNEL)
         elif stroke[i] < thickness:

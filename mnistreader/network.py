@@ -60,7 +60,7 @@ def _activation_grad(delta: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
     return delta
 
 
-@dataclass
+@dataclass(eq=False)
 class Network:
     """A multilayer perceptron with a softmax output.
 

@@ -1,9 +1,9 @@
 """Read handwritten numbers from images: preprocess, segment, classify, assemble.
 
 >>> from mnistreader import read_number
->>> reading = read_number("examples/4071.png")      # doctest: +SKIP
->>> reading.number, reading.confidences             # doctest: +SKIP
-('4071', [0.999, 0.998, 0.97, 0.999])
+>>> reading = read_number("examples/0215.png")      # doctest: +SKIP
+>>> reading.number, reading.flagged                 # doctest: +SKIP
+('0215', [False, False, False, False])
 
 A 28x28 image is taken to be a single MNIST-style digit and classified directly, without
 segmentation (the paper's flowchart). Digits whose softmax confidence is below
@@ -243,15 +243,27 @@ def image_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return files
 
 
-def _read_file(args) -> tuple[str, Reading | str]:
-    """Worker: read one file; return (path, reading) or (path, error message)."""
-    path, model = args
+def _read_files(args) -> list[tuple[str, Reading | str]]:
+    """Worker: read a chunk of files in one batch; ``(path, reading or error message)`` each."""
+    paths, model = args
+    loaded, results = {}, {}
+    for path in paths:
+        try:
+            loaded[path] = load_image(path)
+        except ImageError as exc:
+            results[path] = str(exc)
     try:
-        return str(path), _strip(read_number(path, model))
-    except ImageError as exc:
-        return str(path), str(exc)
-    except Exception as exc:  # never let one bad file stop a batch
-        return str(path), f"{path}: cannot be read ({type(exc).__name__}: {exc})"
+        readings = read_numbers(list(loaded.values()), model, paths=list(loaded))
+    except Exception as exc:  # never let one bad file stop a batch: retry them one by one
+        readings = []
+        for path, image in loaded.items():
+            try:
+                readings.extend(read_numbers([image], model, paths=[path]))
+            except Exception as one:  # noqa: BLE001 - reported, not raised
+                readings.append(ImageError(f"{path}: cannot be read ({type(one).__name__}: {one})"))
+    for path, reading in zip(loaded, readings):
+        results[path] = str(reading) if isinstance(reading, ImageError) else _strip(reading)
+    return [(str(path), results[path]) for path in paths]
 
 
 def _strip(reading: Reading) -> Reading:
@@ -264,25 +276,25 @@ def _one_thread() -> None:
     threadpool_limits(1)
 
 
-def _results(files: list[Path], model, jobs: int, progress: bool):
+def _results(files: list[Path], model, jobs: int, progress: bool, chunk: int = 16):
     """Yield ``(path, reading or error message)`` for every file, in order."""
     from tqdm.auto import tqdm
 
-    work = [(f, model) for f in files]
+    work = [(files[i:i + chunk], model) for i in range(0, len(files), chunk)]
     bar = tqdm(total=len(files), unit="image", file=sys.stderr, disable=not progress,
                desc="reading")
-    if jobs > 1 and len(files) >= 16:
+    if jobs > 1 and len(work) > 1:
         import multiprocessing
 
         with multiprocessing.get_context("spawn").Pool(jobs, initializer=_one_thread) as pool:
-            for path, result in pool.imap(_read_file, work, chunksize=8):
-                bar.update()
-                yield path, result
+            for results in pool.imap(_read_files, work):
+                bar.update(len(results))
+                yield from results
     else:
         for item in work:
-            path, result = _read_file(item)
-            bar.update()
-            yield path, result
+            results = _read_files(item)
+            bar.update(len(results))
+            yield from results
     bar.close()
 
 

@@ -58,6 +58,8 @@ class TrainConfig:
         Gradient of the mean or of the sum of the batch's losses.
     augment : bool
         Train on randomly distorted digits (:func:`mnistreader.augment.distort`).
+    elastic : float
+        With ``augment``, the fraction of digits also warped elastically.
     reject : float
         If above 0, add an eleventh output, "not a digit", trained on this many non-digits
         per training image (:func:`mnistreader.augment.non_digits`): slices of digits and
@@ -79,6 +81,7 @@ class TrainConfig:
     schedule: str = "constant"
     reduction: str = "sum"
     augment: bool = False
+    elastic: float = 0.0
     reject: float = 0.0
     seed: int = 0
 
@@ -99,9 +102,9 @@ PRESETS: dict[str, TrainConfig] = {
     # Ours: two ReLU layers, cross-entropy, He initialisation, Adam with a cosine schedule,
     # and randomly distorted digits so that it generalises to real handwriting.
     "best": TrainConfig(name="best", sizes=(784, 800, 800, 11), activation="relu",
-                        loss="cross_entropy", init="he", batch_size=128, lr=1e-3, epochs=40,
+                        loss="cross_entropy", init="he", batch_size=128, lr=1e-3, epochs=60,
                         optimizer="adam", schedule="cosine", reduction="mean", augment=True,
-                        reject=0.15),
+                        elastic=0.5, reject=0.15),
 }
 
 
@@ -241,7 +244,7 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
                                              non_digits(train_images, n - n_digits, rng)])
                 images = images[order]
                 if config.augment:
-                    images = distort(images, rng)
+                    images = distort(images, rng, elastic=config.elastic)
                 x, y, order = as_input(images), targets[order], np.arange(n)
             else:  # the same images every epoch: gather each batch from them
                 x, y = fixed, targets

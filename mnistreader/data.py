@@ -171,6 +171,7 @@ def download_file(name: str, mirrors: tuple[str, ...] = MIRRORS,
     """
     import pooch
 
+    pooch.get_logger().setLevel("WARNING")  # errors are ours to report, in one line
     folder = Path(folder) if folder is not None else cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     problems = []
@@ -185,10 +186,20 @@ def download_file(name: str, mirrors: tuple[str, ...] = MIRRORS,
             (folder / f"{name}.gz").unlink(missing_ok=True)
             return target
         except Exception as exc:  # network errors, truncated gzip, bad checksum: next mirror
-            problems.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            problems.append(f"{url}: {_short(exc)}")
             for leftover in (target, folder / f"{name}.gz"):
                 leftover.unlink(missing_ok=True)
     raise MNISTNotFoundError(f"could not download {name}: " + "; ".join(problems))
+
+
+def _short(exc: Exception) -> str:
+    """A short reason for a failed download."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if "NameResolution" in text or "Failed to resolve" in text:
+        return "no network (host name not resolved)"
+    if "ConnectionError" in type(exc).__name__ or "Max retries" in text:
+        return "cannot connect"
+    return f"{type(exc).__name__}: {text[:80]}" if text else type(exc).__name__
 
 
 def _load_file(name: str, path, download: bool) -> np.ndarray:

@@ -186,6 +186,43 @@ def evaluate(net: Network, split: str = "test") -> float:
     return net.accuracy(images, labels)
 
 
+def _epoch_inputs(config: TrainConfig, train_images: np.ndarray, targets: np.ndarray,
+                  fixed: np.ndarray | None, rng: np.random.Generator):
+    """The epoch's inputs and targets, and the order in which to take them.
+
+    With ``fixed`` (the same images every epoch) only the order is new; otherwise the epoch's
+    images are made afresh (non-digits added, distorted) already in the shuffled order.
+    """
+    order = rng.permutation(len(targets))
+    if fixed is not None:
+        return fixed, targets, order
+    images = train_images
+    n_extra = len(targets) - len(train_images)
+    if n_extra:
+        images = np.concatenate([renormalise(train_images, 0.5, rng),
+                                 non_digits(train_images, n_extra, rng)])
+    images = images[order]
+    if config.augment:
+        images = distort(images, rng, elastic=config.elastic)
+    return as_input(images), targets[order], np.arange(len(targets))
+
+
+def _run_epoch(net: Network, optimizer, config: TrainConfig, x: np.ndarray, y: np.ndarray,
+               order: np.ndarray, rates: list[float]) -> float:
+    """One pass of mini-batch updates over ``x`` in ``order``; return the mean loss."""
+    total, bs = 0.0, config.batch_size
+    for b, lo in enumerate(range(0, len(order), bs)):
+        take = order[lo:lo + bs]
+        xb, yb = x[take], y[take]
+        scale = rates[b] if optimizer.prescaled else 1.0
+        loss, grad_w, grad_b = net.loss_and_gradients(xb, yb, config.reduction, scale,
+                                                      reuse=True)
+        total += loss * len(xb)
+        grad_w += grad_b
+        optimizer.step(grad_w, rates[b])
+    return total / len(order)
+
+
 def train(config: TrainConfig, *, data=None, progress: bool = True,
           on_epoch: Callable[[Network, dict], None] | None = None,
           stop: Callable[[], bool] | None = None) -> tuple[Network, dict]:
@@ -222,52 +259,31 @@ def train(config: TrainConfig, *, data=None, progress: bool = True,
     net = Network.create(config.sizes, activation=config.activation, loss=config.loss,
                          init=config.init, rng=rng)
     optimizer = _optimizer(config, net)
-    n_digits = len(train_images)
-    n = n_digits + int(round(config.reject * n_digits))
+    n_extra = int(round(config.reject * len(train_images)))  # the "not a digit" examples
     bs = config.batch_size
-    batches_per_epoch = math.ceil(n / bs)
-    labels = np.concatenate([train_labels, np.full(n - n_digits, 10, train_labels.dtype)])
+    batches_per_epoch = math.ceil((len(train_images) + n_extra) / bs)
+    labels = np.concatenate([train_labels, np.full(n_extra, 10, train_labels.dtype)])
     targets = one_hot(labels, config.sizes[-1])
     history: dict[str, list] = {key: [] for key in HISTORY_KEYS}
-    fixed = as_input(train_images) if not (config.augment or n > n_digits) else None
+    fixed = as_input(train_images) if not (config.augment or n_extra) else None
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.name}", unit="epoch",
                disable=not progress)
     # small batches make small matrix products, which BLAS threads only slow down
     with threadpool_limits(1 if bs <= SMALL_BATCH else None):
         for epoch in bar:
             start = time.perf_counter()
-            order = rng.permutation(n)
-            if fixed is None:  # new images every epoch: build them in the epoch's order
-                images = train_images
-                if n > n_digits:
-                    images = np.concatenate([renormalise(train_images, 0.5, rng),
-                                             non_digits(train_images, n - n_digits, rng)])
-                images = images[order]
-                if config.augment:
-                    images = distort(images, rng, elastic=config.elastic)
-                x, y, order = as_input(images), targets[order], np.arange(n)
-            else:  # the same images every epoch: gather each batch from them
-                x, y = fixed, targets
-            total = 0.0
+            x, y, order = _epoch_inputs(config, train_images, targets, fixed, rng)
             first = (epoch - 1) * batches_per_epoch
             rates = [_lr_at(config, (first + b) / (config.epochs * batches_per_epoch))
                      for b in range(batches_per_epoch)]
-            for b, lo in enumerate(range(0, n, bs)):
-                take = order[lo:lo + bs]
-                xb, yb = x[take], y[take]
-                scale = rates[b] if optimizer.prescaled else 1.0
-                loss, grad_w, grad_b = net.loss_and_gradients(xb, yb, config.reduction, scale,
-                                                              reuse=True)
-                total += loss * len(xb)
-                grad_w += grad_b
-                optimizer.step(grad_w, rates[b])
+            loss = _run_epoch(net, optimizer, config, x, y, order, rates)
             seconds = time.perf_counter() - start
             history["epoch"].append(epoch)
             history["train_accuracy"].append(net.accuracy(train_images, train_labels))
             history["test_accuracy"].append(net.accuracy(test_images, test_labels))
-            history["loss"].append(total / n)
+            history["loss"].append(loss)
             history["seconds"].append(seconds)
-            bar.set_postfix(test=f"{history['test_accuracy'][-1]:.4f}", loss=f"{total / n:.4f}")
+            bar.set_postfix(test=f"{history['test_accuracy'][-1]:.4f}", loss=f"{loss:.4f}")
             if on_epoch is not None:
                 on_epoch(net, history)
             if stop is not None and stop():

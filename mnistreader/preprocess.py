@@ -317,13 +317,17 @@ class Preprocessed:
     binary: np.ndarray
     inverted: np.ndarray
     cleaned: np.ndarray
-    dilated: np.ndarray
     scale: float
 
     @property
     def mask(self) -> np.ndarray:
         """The final ink mask that the segmenter uses."""
         return self.cleaned
+
+    @property
+    def dilated(self) -> np.ndarray:
+        """The paper's dilation of the mask (for figures: the segmenter dilates by digit size)."""
+        return dilate(self.cleaned, 3) if min(self.cleaned.shape) >= 40 else self.cleaned
 
 
 def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = True) -> Preprocessed:
@@ -353,7 +357,5 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
     binary = binarize(gray)
     inverted = invert(binary)
     cleaned = remove_rules(inverted)[0] if rules else inverted
-    size = 3 if min(cleaned.shape) >= 40 else 1
     return Preprocessed(original=image, gray=gray, binary=binary, inverted=inverted,
-                        cleaned=cleaned, dilated=dilate(cleaned, size) if size > 1 else cleaned,
-                        scale=scale)
+                        cleaned=cleaned, scale=scale)

@@ -254,7 +254,7 @@ def _read_files(args) -> list[tuple[str, Reading | str]]:
             results[path] = str(exc)
     try:
         readings = read_numbers(list(loaded.values()), model, paths=list(loaded))
-    except Exception as exc:  # never let one bad file stop a batch: retry them one by one
+    except Exception:  # never let one bad file stop a batch: retry them one by one
         readings = []
         for path, image in loaded.items():
             try:

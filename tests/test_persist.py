@@ -1,6 +1,5 @@
 import json
 import pickle
-import zipfile
 
 import numpy as np
 import pytest

@@ -44,19 +44,21 @@ def format_rows(rows: Iterable[Sequence[object]]) -> str:
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    """Hold an exclusive lock on ``path``'s sidecar lock file (POSIX only)."""
+    """Hold an exclusive lock on ``path``'s folder while its CSV is rewritten (POSIX only).
+
+    Locking the folder, not a side file, leaves nothing behind next to the user's CSV.
+    """
     try:
         import fcntl
-    except ImportError:  # Windows: no advisory locks; rename still keeps the file whole
+    except ImportError:  # Windows: no advisory locks; the rename still keeps the file whole
         yield
         return
-    lock_path = path.with_name(f".{path.name}.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

@@ -13,6 +13,7 @@ def test_header_once_and_rows_appended(tmp_path):
     rows = list(csv.reader(path.open()))
     assert rows == [["path", "number", "confidence", "review"], ["a.png", "123", "0.990", ""],
                     ["b.png", "0042", "0.500", "review"]]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
 def test_existing_content_is_kept_byte_for_byte(tmp_path):
@@ -55,7 +56,7 @@ def test_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
     with pytest.raises(CSVError, match="out.csv.*left as it was"):
         append_rows(path, [("b.png", "2")])
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["out.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary or lock file
 
 
 def test_refuses_binary_file_and_folder(tmp_path):
@@ -66,3 +67,21 @@ def test_refuses_binary_file_and_folder(tmp_path):
     assert binary.read_bytes() == b"\xff\xd8\xff\xe0 jpeg bytes"
     with pytest.raises(CSVError, match="folder"):
         append_rows(tmp_path, [("a.png", "1")])
+
+
+def _append_many(args):
+    path, worker = args
+    for i in range(25):
+        append_rows(path, [(f"w{worker}-{i}.png", str(i))])
+
+
+def test_concurrent_appends_lose_nothing(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "shared.csv"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map(_append_many, [(path, w) for w in range(4)])
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["path", "number", "confidence", "review"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(f"w{w}-{i}.png" for w in range(4)
+                                                    for i in range(25))

@@ -174,9 +174,8 @@ def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
     if not _ink_is_dark(gray):
         gray = 255 - gray
     if flatten and min(gray.shape) >= 16:
-        background = _background(gray, max(8, min(gray.shape) // 3)).astype(np.float32)
-        norm = gray.astype(np.float32) / np.maximum(background, 1.0)
-        gray = np.clip(norm * 255.0, 0, 255).astype(np.uint8)
+        background = _background(gray, max(8, min(gray.shape) // 3))
+        gray = cv2.divide(gray, np.maximum(background, 1), scale=255)  # saturates at 255
     if int(gray.max()) - int(gray.min()) < 24:  # flat: paper only, no ink
         return np.full_like(gray, 255)
     level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -187,10 +186,10 @@ def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
     paper = float(np.median(gray[~strong][::7])) if (~strong).any() else 255.0
     weak = (gray <= level + 0.25 * max(0.0, paper - level)).astype(np.uint8)
     n, labels = cv2.connectedComponents(weak, connectivity=8)
-    seeded = np.zeros(n, bool)
-    seeded[labels[strong]] = True
-    seeded[0] = False
-    return np.where(seeded[labels], 0, 255).astype(np.uint8)
+    paper_value = np.full(n, 255, np.uint8)
+    paper_value[labels[strong]] = 0  # components holding clear ink are ink
+    paper_value[0] = 255
+    return paper_value[labels]
 
 
 def invert(binary: np.ndarray) -> np.ndarray:

@@ -20,9 +20,9 @@ import numpy as np
 
 from .preprocess import stroke_width
 
-__all__ = ["Digit", "Segmentation", "segment", "segment_many", "components", "group_lines",
-           "merge_pieces", "add_border", "to_mnist", "digit_height", "grouping_kernel",
-           "MNIST_BOX", "MNIST_SIZE"]
+__all__ = ["Digit", "Segmentation", "segment", "segment_many", "components", "group_components",
+           "group_lines", "merge_pieces", "add_border", "to_mnist", "digit_height",
+           "grouping_kernel", "MNIST_BOX", "MNIST_SIZE"]
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
@@ -60,40 +60,38 @@ class Segmentation:
         return [d.box for d in self.digits]
 
 
-def components(mask: np.ndarray, min_area: int = 4, group: np.ndarray | None = None):
-    """Connected components of ``mask``, optionally grouped by the components of ``group``.
-
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        Ink mask.
-    min_area : int
-        Smaller components are dropped.
-    group : numpy.ndarray, optional
-        A dilated copy of ``mask``: components of ``mask`` that fall in the same component of
-        ``group`` (strokes of a broken digit) are reported as one.
+def components(mask: np.ndarray, min_area: int = 4):
+    """Connected components of ``mask``.
 
     Returns
     -------
     boxes : list of tuple
-        ``(x, y, w, h, area, labels)`` per (grouped) component, where ``labels`` is the
-        frozenset of its labels in ``label_image``.
+        ``(x, y, w, h, area, labels)`` per component of at least ``min_area`` pixels, where
+        ``labels`` is the frozenset of its label in ``label_image``.
     label_image : numpy.ndarray
         ``int32`` image of the components of ``mask`` (0 is background).
     """
     n, label_image, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), 8)
-    keep = [i for i in range(1, n) if stats[i, 4] >= min_area]
-    boxes = [tuple(int(v) for v in stats[i]) + (frozenset((i,)),) for i in keep]
-    if group is None or len(boxes) < 2:
-        return boxes, label_image
-    _, group_image = cv2.connectedComponents((group > 0).astype(np.uint8), connectivity=8)
-    owner = np.zeros(n, np.int32)
+    boxes = [tuple(int(v) for v in stats[i]) + (frozenset((i,)),)
+             for i in range(1, n) if stats[i, 4] >= min_area]
+    return boxes, label_image
+
+
+def group_components(boxes: list, label_image: np.ndarray, group: np.ndarray) -> list:
+    """Merge the boxes of components that fall in one component of ``group``.
+
+    ``group`` is a dilated copy of the mask: strokes of a broken digit touch in it.
+    """
+    if len(boxes) < 2:
+        return boxes
+    n, group_image = cv2.connectedComponents((group > 0).astype(np.uint8), connectivity=8)
+    owner = np.zeros(int(label_image.max()) + 1, np.int32)
     owner[label_image] = group_image  # every pixel of a component lies in one group
     grouped: dict[int, tuple] = {}
     for box in boxes:
         g = int(owner[next(iter(box[5]))])
         grouped[g] = _union(grouped[g], box) if g in grouped else box
-    return list(grouped.values()), label_image
+    return list(grouped.values())
 
 
 def _union(a, b):
@@ -414,9 +412,10 @@ def _line_candidates(mask: np.ndarray, dilated: np.ndarray | None):
         mask = mask.copy()
         for x, y, w, h, _, members in noise:
             mask[y:y + h, x:x + w][_ink(labels, members, x, y, w, h) > 0] = 0
+        found, labels = components(mask, min_area=min_area)
     if dilated is None:
         dilated = cv2.dilate(mask, grouping_kernel(height))
-    found, labels = components(mask, min_area=min_area, group=dilated)
+    found = group_components(found, labels, dilated)
     height = digit_height(found)
     found = merge_pieces(found, height)
     height = digit_height(found)

@@ -232,7 +232,11 @@ def _long_runs(mask: np.ndarray, length: int, vertical: bool, tolerance: int) ->
     if vertical:
         return _long_runs(mask.T, length, False, tolerance).T
     tolerant = cv2.dilate(mask, np.ones((tolerance, 1), np.uint8)) if tolerance > 1 else mask
-    runs = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if np.count_nonzero(tolerant, axis=1).max(initial=0) < length:
+        return np.zeros_like(mask)  # no row holds that much ink: no run that long (cheap test)
+    # outside the image counts as paper: a stroke cut off by the edge is not a long run
+    runs = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, length), np.uint8),
+                            borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return cv2.dilate(runs, np.ones((3, 3), np.uint8)) & mask
 
 

@@ -118,3 +118,12 @@ def test_load_image_refuses_absurd_dimensions(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ImageError, match="absurd"):
         load_image(path)
+
+
+def test_strokes_cut_off_by_the_edge_are_not_rules():
+    mask = np.zeros((100, 400), np.uint8)
+    cv2.putText(mask, "27", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 255, 5)
+    cv2.line(mask, (340, 30), (399, 30), 255, 4)  # a bar running off the right edge: 60 px
+    cv2.line(mask, (200, 40), (200, 99), 255, 4)  # a stroke running off the bottom edge
+    cleaned, rules = remove_rules(mask)
+    assert not rules.any() and np.array_equal(cleaned, mask)

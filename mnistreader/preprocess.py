@@ -249,7 +249,16 @@ def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarra
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel) > 0
 
 
-def remove_rules(mask: np.ndarray, height: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _darker_than_rule(gray: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """Pixels of a rule clearly darker than the rule itself: pen ink written over it."""
+    values = gray[runs > 0].astype(np.float32)
+    level = float(np.median(values))
+    spread = float(np.median(np.abs(values - level)))
+    return gray < level - max(3.0 * spread, 20.0)
+
+
+def remove_rules(mask: np.ndarray, height: float | None = None,
+                 gray: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Remove long straight lines (ruled paper, underlines, table borders, margins).
 
     In an image of a line of writing (at least 2.5 times wider than tall) a horizontal run
@@ -299,7 +308,10 @@ def remove_rules(mask: np.ndarray, height: float | None = None) -> tuple[np.ndar
             if not runs.any():
                 break
         if runs is not None and runs.any():
-            rules |= np.where(_strokes_on(mask, runs, upright), 0, runs).astype(np.uint8)
+            keep = _strokes_on(mask, runs, upright)
+            if gray is not None:
+                keep |= _darker_than_rule(gray, runs)
+            rules |= np.where(keep, 0, runs).astype(np.uint8)
     if not rules.any():
         return mask, rules
     cleaned = cv2.subtract(mask, rules)
@@ -359,6 +371,8 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     binary = binarize(gray)
     inverted = invert(binary)
-    cleaned = remove_rules(inverted)[0] if rules else inverted
+    ink_dark = _ink_is_dark(gray)
+    cleaned = remove_rules(inverted, gray=gray if ink_dark else 255 - gray)[0] if rules \
+        else inverted
     return Preprocessed(original=image, gray=gray, binary=binary, inverted=inverted,
                         cleaned=cleaned, scale=scale)

@@ -94,3 +94,14 @@ def test_polarity_does_not_matter(digit_images, best_model, invert):
 def test_empty_mask_has_no_digits():
     assert segment(np.zeros((50, 50), np.uint8)).digits == []
     assert segment(preprocess(np.full((60, 200), 230, np.uint8)).mask).digits == []
+
+
+def test_ink_written_on_a_printed_rule_is_kept(best_model):
+    """A 2 whose base lies exactly on a (lighter, printed) rule keeps its base: not a 7."""
+    image = np.full((120, 420), 235, np.uint8)
+    cv2.putText(image, "2712", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 3, 25, 5)
+    base = np.nonzero((image[:, 20:90] < 100).any(axis=1))[0].max()
+    rule = np.zeros_like(image)
+    cv2.line(rule, (0, base - 3), (419, base - 3), 255, 9)  # as thick as the 2's base, covering it
+    image[(rule > 0) & (image > 100)] = 150
+    assert read_number(image, best_model).number == "2712"

@@ -159,7 +159,8 @@ def _ink_is_dark(gray: np.ndarray) -> bool:
     return np.count_nonzero(flat > level) >= flat.size / 2
 
 
-def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
+def binarize(gray: np.ndarray, *, flatten: bool = True,
+             ink_dark: bool | None = None) -> np.ndarray:
     """Separate ink from paper: return a ``uint8`` image with ink 0 and paper 255.
 
     Parameters
@@ -169,9 +170,11 @@ def binarize(gray: np.ndarray, *, flatten: bool = True) -> np.ndarray:
     flatten : bool
         Divide by an estimate of the paper's brightness first, to undo shadows and uneven
         lighting (skipped for tiny images).
+    ink_dark : bool, optional
+        Whether the ink is darker than the paper; detected when not given.
     """
     gray = np.asarray(gray, dtype=np.uint8)
-    if not _ink_is_dark(gray):
+    if not (_ink_is_dark(gray) if ink_dark is None else ink_dark):
         gray = 255 - gray
     if flatten and min(gray.shape) >= 16:
         background = _background(gray, max(8, min(gray.shape) // 3))
@@ -369,9 +372,9 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
         gray = cv2.resize(gray, (max(1, round(gray.shape[1] * scale)),
                                  max(1, round(gray.shape[0] * scale))),
                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    binary = binarize(gray)
-    inverted = invert(binary)
     ink_dark = _ink_is_dark(gray)
+    binary = binarize(gray, ink_dark=ink_dark)
+    inverted = invert(binary)
     cleaned = remove_rules(inverted, gray=gray if ink_dark else 255 - gray)[0] if rules \
         else inverted
     return Preprocessed(original=image, gray=gray, binary=binary, inverted=inverted,

@@ -218,12 +218,12 @@ def stroke_width(mask: np.ndarray) -> float:
 
 
 def typical_height(stats: np.ndarray) -> float:
-    """Typical digit height from component statistics rows ``(x, y, w, h, area, ...)``.
+    """Typical digit height from component statistics rows ``(x, y, w, h, area)``.
 
     The median height of the substantial components (area at least 15% of the largest) that
     are not flat like a ruled line; 0 when there are none.
     """
-    stats = np.asarray(stats, dtype=np.float64).reshape(-1, 5 if np.size(stats) % 5 == 0 else 6)
+    stats = np.asarray(stats, dtype=np.float64).reshape(-1, 5)
     if len(stats) == 0:
         return 0.0
     big = stats[(stats[:, 4] >= 0.15 * stats[:, 4].max()) & (stats[:, 2] <= 3 * stats[:, 3])]

@@ -18,7 +18,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .preprocess import stroke_width
+from .preprocess import stroke_width, typical_height
 
 __all__ = ["Digit", "Segmentation", "segment", "segment_many", "components", "group_components",
            "group_lines", "merge_pieces", "add_border", "to_mnist", "digit_height",
@@ -105,12 +105,8 @@ def _overlap(a0, a1, b0, b1) -> int:
 
 
 def digit_height(boxes: list) -> float:
-    """Typical digit height: the median height of the substantial, not line-like, components."""
-    if not boxes:
-        return 0.0
-    biggest = max(b[4] for b in boxes)
-    tall = [b[3] for b in boxes if b[4] >= 0.15 * biggest and b[2] <= 3 * b[3]]
-    return float(statistics.median(tall or [b[3] for b in boxes]))
+    """Typical digit height of component boxes (:func:`mnistreader.preprocess.typical_height`)."""
+    return typical_height([b[:5] for b in boxes])
 
 
 def group_lines(boxes: list) -> list[list]:

@@ -322,14 +322,16 @@ def _split(ink: np.ndarray, height: float, classify: Classifier | None, depth: i
         scores = scores + np.log(probs + 1e-6).reshape(-1, 2).sum(axis=1)
         if scores.max() <= np.log(whole + 1e-6) + _width_prior(w / height):
             return [(0, 0, w, h)]
-    cut = int(cuts[int(np.argmax(scores))])
+    best = int(np.argmax(scores))
+    cut = int(cuts[best])
+    # the halves were classified already: pass their probabilities down
+    known = probs[2 * best:2 * best + 2].tolist() if classify is not None else [None, None]
     parts = []
-    for part in (_tight(ink, 0, 0, cut, h), _tight(ink, cut, 0, w - cut, h)):
-        if part is not None:
-            px, py, pw, ph = part
-            piece = ink[py:py + ph, px:px + pw]
-            parts.extend((px + sx, py + sy, sw, sh)
-                         for sx, sy, sw, sh in _split(piece, height, classify, depth + 1))
+    for part, p in zip((_tight(ink, 0, 0, cut, h), _tight(ink, cut, 0, w - cut, h)), known):
+        px, py, pw, ph = part
+        piece = ink[py:py + ph, px:px + pw]
+        parts.extend((px + sx, py + sy, sw, sh)
+                     for sx, sy, sw, sh in _split(piece, height, classify, depth + 1, whole=p))
     return parts
 
 

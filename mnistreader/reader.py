@@ -23,7 +23,8 @@ from threadpoolctl import threadpool_limits
 
 from .network import Network
 from .persist import load_model
-from .preprocess import ImageError, Preprocessed, load_image, preprocess, _EXTENSIONS
+from .preprocess import (_EXTENSIONS, ImageError, Preprocessed, _ink_is_dark, load_image,
+                         preprocess, to_grayscale)
 from .segment import Segmentation, segment_many
 
 __all__ = ["Reading", "NoDigitsError", "read_number", "read_numbers", "read_many",
@@ -101,8 +102,6 @@ def _mnist_like(image: np.ndarray) -> np.ndarray | None:
     """If ``image`` is a single 28x28 digit, return it as MNIST input (ink bright), else None."""
     if image.shape[:2] != (28, 28):
         return None
-    from .preprocess import _ink_is_dark, to_grayscale
-
     gray = to_grayscale(image)
     if _ink_is_dark(gray):
         gray = 255 - gray

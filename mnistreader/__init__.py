@@ -5,7 +5,8 @@ The pipeline, one module per stage: :mod:`~mnistreader.data` (verified MNIST),
 :mod:`~mnistreader.segment` (digits left to right, MNIST-style),
 :mod:`~mnistreader.network` and :mod:`~mnistreader.train` (the NumPy ANN),
 :mod:`~mnistreader.persist` (safe model files), :mod:`~mnistreader.reader` (numbers),
-:mod:`~mnistreader.export` (CSV), :mod:`~mnistreader.cli` and :mod:`~mnistreader.widgets`.
+:mod:`~mnistreader.batch` (folders of images), :mod:`~mnistreader.export` (CSV),
+:mod:`~mnistreader.cli` and :mod:`~mnistreader.widgets`.
 
 >>> from mnistreader import read_number
 >>> read_number("examples/0215.png").number   # doctest: +SKIP

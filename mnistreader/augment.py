@@ -91,7 +91,7 @@ def non_digits(images: np.ndarray, count: int, rng: np.random.Generator) -> np.n
     normalised like a segmented digit (:func:`mnistreader.segment.to_mnist`), so that a
     network with a reject class learns to say "not a digit" instead of guessing.
     """
-    from .segment import to_mnist
+    from .normalize import to_mnist
 
     out = np.zeros((count, 28, 28), np.uint8)
     kinds = rng.integers(0, 3, count)
@@ -133,7 +133,7 @@ def renormalise(images: np.ndarray, fraction: float, rng: np.random.Generator) -
     :func:`mnistreader.segment.to_mnist`; training on some digits that went the same way
     keeps a network from telling segmented digits from MNIST's by their look alone.
     """
-    from .segment import to_mnist
+    from .normalize import to_mnist
 
     out = images.copy()
     for i in np.flatnonzero(rng.random(len(images)) < fraction):

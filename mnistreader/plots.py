@@ -11,10 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .preprocess import Preprocessed
-from .segment import add_border
+from .normalize import add_border
 
 __all__ = ["show_steps", "show_reading", "show_digits", "draw_network", "plot_history",
-           "plot_sweep", "PAPER_POINTS", "to_rgb"]
+           "plot_sweep", "show_lattice", "plot_reliability", "show_gallery", "PAPER_POINTS",
+           "to_rgb"]
 
 #: What the paper reports: (epoch, accuracy) for test and train.
 PAPER_POINTS = {"test": [(1, 0.3314), (350, 0.92)], "train": [(350, 0.95)]}
@@ -161,5 +162,107 @@ def plot_sweep(results: list[dict], *, figsize=(12, 4.5)):
     right.set_title("curves through the paper's choice (hidden 75 or lr 0.002)")
     right.legend(fontsize=7, ncol=2)
     right.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def show_lattice(line_reading, image: np.ndarray, *, figsize=(12, 7), top: int = 3):
+    """How a line was read: its pieces and cuts, the lattice of candidates, the chosen path.
+
+    Parameters
+    ----------
+    line_reading : mnistreader.segment.LineReading
+        One line of ``reading.segmentation.readings``.
+    image : numpy.ndarray
+        The working image the line was found in (``reading.steps.gray``).
+    top : int
+        Candidates per piece drawn besides the chosen ones (the best scored).
+    """
+    from matplotlib.patches import Arc
+
+    line, best = line_reading.line, line_reading.best
+    x0, y0, w, h = line.box
+    fig, (upper, lower) = plt.subplots(2, 1, figsize=figsize, height_ratios=[1, 1.3])
+    crop = image[y0:y0 + h, x0:x0 + w]
+    colours = plt.cm.tab10(np.arange(len(line.boxes)) % 10)
+    shown = np.dstack([crop / 255.0] * 3)
+    for k in range(len(line.boxes)):
+        shown[line.pieces == k + 1] = colours[k, :3] * 0.8
+    upper.imshow(shown)
+    for k in np.flatnonzero(line.cut[:-1] & line.cut[1:]
+                            & (line.component[:-1] == line.component[1:])):
+        x = line.extents[k, 1] + 0.5  # a cut, along the slant of the writing
+        upper.plot([x + line.slant * (0 - h / 2), x + line.slant * (h - h / 2)], [0, h],
+                   color="k", ls="--", lw=1)
+    upper.set_title(f"{len(line.boxes)} pieces (colours), cut along the slant (dashes)")
+    upper.axis("off")
+    chosen = set(best.spans) if best else set()
+    score = np.log(line_reading.probs.max(axis=1) + 1e-6)
+    keep = set()
+    for i in range(len(line.boxes)):
+        starting = [k for k, (a, _) in enumerate(line.spans.tolist()) if a == i]
+        keep.update(sorted(starting, key=lambda k: -score[k])[:top])
+    for k, (i, j) in enumerate(line.spans.tolist()):
+        if k not in keep and (i, j) not in chosen:
+            continue
+        bold = (i, j) in chosen
+        centre, width = (i + j) / 2, j - i
+        lower.add_patch(Arc((centre, 0), width, width * 0.9, theta1=0, theta2=180,
+                            color="tab:green" if bold else plt.cm.Greys(0.3 + 0.5 * np.exp(score[k])),
+                            lw=3 if bold else 1))
+        lower.text(centre, width * 0.45 + 0.05, str(int(line_reading.probs[k].argmax())),
+                   ha="center", fontsize=9, color="tab:green" if bold else "0.4",
+                   weight="bold" if bold else None)
+    for k in (best.skipped if best else ()):
+        lower.plot([k, k + 1], [0, 0], color="tab:red", lw=4)
+    lower.set_xlim(-0.3, len(line.boxes) + 0.3)
+    lower.set_ylim(-0.2, min(4, len(line.boxes)) * 0.5 + 0.4)
+    lower.set_xticks(range(len(line.boxes) + 1))
+    lower.set_yticks([])
+    lower.set_xlabel("boundaries between pieces")
+    lower.set_title("candidate digits (arcs, with their likeliest digit), the chosen path "
+                    f"(green: {best.text if best else '-'}), skipped pieces (red)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability(confidence, right, *, ax=None, bins: int = 10, label: str = ""):
+    """Reliability diagram: how often readings are right against their stated confidence."""
+    confidence, right = np.asarray(confidence, float), np.asarray(right, bool)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    centres, rates, counts = [], [], []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            centres.append(confidence[inside].mean())
+            rates.append(right[inside].mean())
+            counts.append(int(inside.sum()))
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
+    ax.plot(centres, rates, marker="o", label=label or None)
+    for c, r, n in zip(centres, rates, counts):
+        ax.annotate(str(n), (c, r), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set_xlabel("confidence of the reading")
+    ax.set_ylabel("share of readings that are right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    if label:
+        ax.legend(fontsize=8)
+    return ax.figure
+
+
+def show_gallery(images, titles, *, columns: int = 4, figsize_per=(3.0, 1.6)):
+    """A grid of images with a title each (for failures before and after a change)."""
+    rows = max(1, (len(images) + columns - 1) // columns)
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=(figsize_per[0] * columns, figsize_per[1] * rows))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles):
+        ax.imshow(to_rgb(image) if image.ndim == 3 else image, cmap="gray")
+        ax.set_title(title, fontsize=8)
     fig.tight_layout()
     return fig

@@ -5,7 +5,7 @@ The paper's steps, each available on its own: :func:`to_grayscale`, :func:`binar
 intermediate image. Beyond the paper, :func:`binarize` copes with phone photos: it flattens
 uneven lighting and shadows by dividing by an estimate of the paper's brightness, finds the
 ink's polarity (dark on light or light on dark) and thresholds with Otsu's method;
-:func:`remove_rules` takes out ruled lines.
+:func:`~mnistreader.rules.remove_rules` takes out ruled lines.
 
 Images are NumPy arrays: ``(h, w)`` grayscale or ``(h, w, 3|4)`` BGR(A), ``uint8``, ``uint16``
 or float. Ink masks are ``uint8`` with ink 255 and background 0 (MNIST's polarity).
@@ -20,14 +20,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["ImageError", "load_image", "to_grayscale", "binarize", "invert", "dilate",
-           "remove_rules", "stroke_width", "typical_height", "preprocess", "Preprocessed", "MAX_SIDE",
-           "MAX_PIXELS"]
+from .rules import remove_rules
 
-#: Larger images are scaled down to this longest side before processing.
+__all__ = ["ImageError", "load_image", "to_grayscale", "binarize", "invert", "dilate",
+           "remove_rules", "typical_height", "mask_height", "component_stats",
+           "writing_components", "writing_box", "writing_scale", "preprocess", "Preprocessed",
+           "MAX_SIDE", "MAX_PIXELS"]
+
+#: The image the reader works on is at most this long.
 MAX_SIDE = 1600
-#: Smaller images are scaled up to this height before processing.
-MIN_HEIGHT = 96
+#: Writing is read at digits this many pixels tall ...
+TARGET_HEIGHT = 56
+#: ... when the digits are not already between these heights.
+DIGIT_HEIGHT = (48, 96)
+#: An image is first looked at (to measure its writing) at most this long.
+QUICK_SIDE = 480
 #: Images with more pixels than this are refused as absurd (a 100-megapixel limit).
 MAX_PIXELS = 100_000_000
 _EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
@@ -133,7 +140,8 @@ def _background(gray: np.ndarray, size: int) -> np.ndarray:
     scale = 4 if min(gray.shape) >= 64 else 1
     reduced = cv2.resize(gray, (max(1, gray.shape[1] // scale), max(1, gray.shape[0] // scale)),
                          interpolation=cv2.INTER_AREA) if scale > 1 else gray
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * small + 1, 2 * small + 1))
+    # a square closes as well as a disc here, and in time independent of its size
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * small + 1, 2 * small + 1))
     closed = cv2.morphologyEx(reduced, cv2.MORPH_CLOSE, kernel)
     closed = cv2.blur(closed, (2 * small + 1, 2 * small + 1))
     if scale > 1:
@@ -153,7 +161,12 @@ def _ink_is_dark(gray: np.ndarray) -> bool:
         gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
         interpolation=cv2.INTER_AREA)
     small = small.astype(np.float32)
-    light = cv2.GaussianBlur(small, (0, 0), max(2.0, min(small.shape) / 4))
+    sigma = max(2.0, min(small.shape) / 4)
+    # a blur that wide is as good, and far cheaper, on a copy eight times smaller
+    tiny = cv2.resize(small, (max(1, small.shape[1] // 8), max(1, small.shape[0] // 8)),
+                      interpolation=cv2.INTER_AREA)
+    light = cv2.resize(cv2.GaussianBlur(tiny, (0, 0), max(0.5, sigma / 8)),
+                       (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
     flat = cv2.normalize(small / np.maximum(light, 1.0), None, 0, 255, cv2.NORM_MINMAX)
     level, _ = cv2.threshold(flat.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return np.count_nonzero(flat > level) >= flat.size / 2
@@ -206,129 +219,89 @@ def dilate(mask: np.ndarray, size: int = 3, iterations: int = 1) -> np.ndarray:
     return cv2.dilate(mask, kernel, iterations=iterations)
 
 
-def stroke_width(mask: np.ndarray) -> float:
-    """Estimate the stroke width (pixels) of an ink mask as twice its area over its perimeter."""
-    mask = (np.asarray(mask) > 0).astype(np.uint8)
-    area = float(np.count_nonzero(mask))
-    if area == 0:
-        return 0.0
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    return max(1.0, 2.0 * area / max(perimeter, 1.0))
-
-
-def typical_height(stats: np.ndarray) -> float:
+def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None) -> float:
     """Typical digit height from component statistics rows ``(x, y, w, h, area)``.
 
-    The median height of the substantial components (area at least 15% of the largest) that
-    are not flat like a ruled line; 0 when there are none.
+    The area-weighted median height of the components shaped like a digit or a few touching
+    digits (not flat like a rule or a dash, not a hairline taller than 12 times its width, not
+    a solid blob like a scan-edge band), of at least a tenth of the largest such component's
+    ink: specks, printed small print and punctuation weigh little, long rules, page borders and
+    bands nothing. Given the image's ``shape``, components touching its edge (cut off, bands,
+    borders, neighbouring cells) count only when all do. 0 when there are no components.
     """
     stats = np.asarray(stats, dtype=np.float64).reshape(-1, 5)
     if len(stats) == 0:
         return 0.0
-    big = stats[(stats[:, 4] >= 0.15 * stats[:, 4].max()) & (stats[:, 2] <= 3 * stats[:, 3])]
-    return float(np.median((big if len(big) else stats)[:, 3]))
+    x, y, w, h, area = stats.T
+    shaped = (w <= 4 * h) & (h <= 12 * w) & (h >= 3)
+    for better in (area <= 0.65 * w * h,
+                   True if shape is None else
+                   (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])):
+        if (shaped & better).any():
+            shaped &= better
+    if not shaped.any():
+        return float(np.median(h))
+    h, area = h[shaped], area[shaped]
+    big = area >= 0.1 * area.max()
+    h, area = h[big], area[big]
+    order = np.argsort(h, kind="stable")
+    cumulative = np.cumsum(area[order])
+    return float(h[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def _long_runs(mask: np.ndarray, length: int, vertical: bool, tolerance: int) -> np.ndarray:
-    """Ink on straight runs at least ``length`` long, allowing a tilt of ``tolerance`` pixels."""
-    if vertical:
-        return _long_runs(mask.T, length, False, tolerance).T
-    tolerant = cv2.dilate(mask, np.ones((tolerance, 1), np.uint8)) if tolerance > 1 else mask
-    if np.count_nonzero(tolerant, axis=1).max(initial=0) < length:
-        return np.zeros_like(mask)  # no row holds that much ink: no run that long (cheap test)
-    # outside the image counts as paper: a stroke cut off by the edge is not a long run
-    runs = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, length), np.uint8),
-                            borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.dilate(runs, np.ones((3, 3), np.uint8)) & mask
+def writing_components(stats: np.ndarray, shape: tuple[int, int], height: float) -> np.ndarray:
+    """Which components (statistics rows ``(x, y, w, h, area)``) may be part of the writing.
 
-
-def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
-    """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
-    lines = np.count_nonzero(runs.any(axis=1 if vertical else 0))
-    thickness = np.count_nonzero(runs) / max(1, lines)
-    k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
-    kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
-    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel) > 0
-
-
-def _darker_than_rule(gray: np.ndarray, runs: np.ndarray) -> np.ndarray:
-    """Pixels of a rule clearly darker than the rule itself: pen ink written over it."""
-    values = gray[runs > 0].astype(np.float32)
-    level = float(np.median(values))
-    spread = float(np.median(np.abs(values - level)))
-    return gray < level - max(3.0 * spread, 20.0)
-
-
-def remove_rules(mask: np.ndarray, height: float | None = None,
-                 gray: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Remove long straight lines (ruled paper, underlines, table borders, margins).
-
-    In an image of a line of writing (at least 2.5 times wider than tall) a horizontal run
-    longer than a quarter of the width and 1.5 times the height is a rule; elsewhere it must
-    span half the width and 1.5 digit heights. A vertical run must be longer than 85% of the
-    image height and 1.3 digit heights. Runs may tilt or bend slightly. Digit strokes that
-    crossed a removed rule are joined again across it.
-
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        Ink mask (ink 255).
-    height : float, optional
-        Typical digit height in pixels; estimated from the components when omitted.
-
-    Returns
-    -------
-    cleaned, rules : numpy.ndarray
-        The mask without the rules, and the ink that was removed.
+    Left out: anything more than 2.2 digit heights tall (ruled lines, page borders, scan-edge
+    bands, frames), long flat strokes more than 1.6 digit heights long (underlines, rules),
+    dust, specks and textures cut off by the image's edge, and solid blocks of ink (blots,
+    dark margins) larger than a digit or cut off by the edge.
     """
-    h, w = mask.shape
-    rules = np.zeros_like(mask)
-    if min(h, w) < 16:
-        return mask, rules
-    known = {"height": height}
+    stats = np.asarray(stats, np.int64).reshape(-1, 5)
+    x, y, w, h, area = stats.T
+    keep = h <= 2.2 * height
+    keep &= ~((h < 0.35 * height) & (w > 1.6 * height))
+    keep &= np.maximum(w, h) >= 0.15 * height
+    edge = (x == 0) | (y == 0) | (x + w == shape[1]) | (y + h == shape[0])
+    keep &= ~(edge & (h < 0.5 * height))
+    solid = (area > 0.75 * w * h) & (np.minimum(w, h) > 0.45 * height)
+    keep &= ~(solid & (edge | (np.minimum(w, h) > height)))
+    return keep
 
-    def digit_height() -> float:  # computed only when a candidate rule needs it
-        if known["height"] is None:
-            _, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), 8)
-            known["height"] = typical_height(stats[1:])
-        return known["height"]
 
-    tolerance = max(5, h // 8) | 1
-    if w >= 2.5 * h:
-        horizontal = [max(w / 4, 1.5 * h)]
-    else:
-        horizontal = [w / 2, lambda: max(w / 2, 1.5 * digit_height())]
-    vertical = [0.85 * h, lambda: max(0.85 * h, 1.3 * digit_height()) if digit_height() else h]
-    for lengths, upright, limit in ((horizontal, False, w), (vertical, True, h)):
-        runs = None
-        for length in lengths:  # a cheap lower bound first; the exact length if anything is found
-            length = length() if callable(length) else length
-            if length >= limit:
-                runs = None
-                break
-            runs = _long_runs(mask, int(length), upright, tolerance)
-            if not runs.any():
-                break
-        if runs is not None and runs.any():
-            keep = _strokes_on(mask, runs, upright)
-            if gray is not None:
-                keep |= _darker_than_rule(gray, runs)
-            rules |= np.where(keep, 0, runs).astype(np.uint8)
-    if not rules.any():
-        return mask, rules
-    cleaned = cv2.subtract(mask, rules)
-    # join digit strokes that crossed a rule: close across it, but only inside the rule
-    size = max(3, int(0.3 * (digit_height() or h)) | 1)
-    for kernel in (np.ones((size, 1), np.uint8), np.ones((1, size), np.uint8)):
-        closed = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel)
-        cleaned |= closed & rules
-    return cleaned, cv2.subtract(mask, cleaned)
+def writing_box(stats: np.ndarray, shape: tuple[int, int],
+                height: float) -> tuple[int, int, int, int]:
+    """The box ``(x, y, w, h)`` of the writing, from the components' statistics ``(x, y, w, h,
+    area)`` in an image of ``shape``, with a digit height of margin (the whole image when no
+    component looks like writing)."""
+    stats = stats[writing_components(stats, shape, height)]
+    if len(stats) == 0 or not height:
+        return 0, 0, shape[1], shape[0]
+    m = int(np.ceil(height))
+    x0, y0 = max(0, int(stats[:, 0].min()) - m), max(0, int(stats[:, 1].min()) - m)
+    x1 = min(shape[1], int((stats[:, 0] + stats[:, 2]).max()) + m)
+    y1 = min(shape[0], int((stats[:, 1] + stats[:, 3]).max()) + m)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def component_stats(mask: np.ndarray) -> np.ndarray:
+    """``(x, y, w, h, area)`` of the mask's components of at least 4 pixels."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).view(np.uint8), 8)
+    return stats[1:][stats[1:, 4] >= 4]
+
+
+def mask_height(mask: np.ndarray) -> float:
+    """Typical digit height (pixels) of the ink in a mask (:func:`typical_height`)."""
+    return typical_height(component_stats(mask), mask.shape)
 
 
 @dataclass
 class Preprocessed:
-    """Every intermediate image of :func:`preprocess` (for figures and debugging)."""
+    """Every intermediate image of :func:`preprocess` (for figures and debugging).
+
+    The working images (``gray`` to ``cleaned``) show the part of the original from ``offset``
+    (``(x, y)``, original pixels) on, scaled by ``scale``.
+    """
 
     original: np.ndarray
     gray: np.ndarray
@@ -336,6 +309,7 @@ class Preprocessed:
     inverted: np.ndarray
     cleaned: np.ndarray
     scale: float
+    offset: tuple[int, int] = (0, 0)
 
     @property
     def mask(self) -> np.ndarray:
@@ -348,34 +322,75 @@ class Preprocessed:
         return dilate(self.cleaned, 3) if min(self.cleaned.shape) >= 40 else self.cleaned
 
 
+def _resized(gray: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return gray
+    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
+    """The scale at which to read an image: its digits about :data:`DIGIT_HEIGHT` pixels tall.
+
+    A first look at the image (at most :data:`QUICK_SIDE` pixels) measures the writing; small
+    writing is enlarged (thin strokes survive thresholding, touching digits can be cut), large
+    writing reduced (the same reading from fewer pixels).
+
+    Returns
+    -------
+    scale : float
+        Factor from the image's pixels to the working pixels.
+    height : float
+        The digits' height at that scale (0 if no ink was seen).
+    look : tuple
+        ``(scale, gray, ink_dark, binary, cleaned, stats)`` of the first look (``cleaned``: the
+        ink without page-long ruled lines; ``stats``: its components), to reuse.
+    """
+    scale = min(1.0, QUICK_SIDE / max(gray.shape))
+    small = _resized(gray, scale)
+    ink_dark = _ink_is_dark(small)
+    binary = binarize(small, ink_dark=ink_dark)
+    # digits joined by a ruled line are one long component: measure them without it
+    cleaned = remove_rules(invert(binary), 0.0, gray=small if ink_dark else 255 - small)[0]
+    stats = component_stats(cleaned)
+    height = typical_height(stats, cleaned.shape)
+    wanted = scale
+    if height and not DIGIT_HEIGHT[0] <= height <= DIGIT_HEIGHT[1]:
+        wanted = scale * float(np.clip(TARGET_HEIGHT / height, 0.1, 3.0))
+    wanted = min(wanted, max_side / max(gray.shape))
+    if abs(wanted / scale - 1.0) < 0.2:
+        wanted = scale
+    return wanted, height * wanted / scale, (scale, small, ink_dark, binary, cleaned, stats)
+
+
 def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = True) -> Preprocessed:
-    """Run the whole preprocessing: grayscale, binarize, invert, remove rules, dilate.
+    """Run the whole preprocessing: grayscale, binarize, invert, remove rules.
 
     Parameters
     ----------
     image : numpy.ndarray
         The photo or scan (any dtype, gray or colour, with or without alpha).
     max_side : int
-        Larger images are first scaled down to this longest side.
+        The working image is at most this long (see :func:`writing_scale`).
     rules : bool
         Remove ruled lines.
     """
     image = np.asarray(image)
     _check_shape(image, "image")
-    gray = to_grayscale(image)
-    scale = 1.0
-    if max(gray.shape) > max_side:
-        scale = max_side / max(gray.shape)
-    elif gray.shape[0] < MIN_HEIGHT:  # small photos: thin strokes break when thresholded
-        scale = min(MIN_HEIGHT / gray.shape[0], max_side / max(gray.shape))
-    if scale != 1.0:
-        gray = cv2.resize(gray, (max(1, round(gray.shape[1] * scale)),
-                                 max(1, round(gray.shape[0] * scale))),
-                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    ink_dark = _ink_is_dark(gray)
-    binary = binarize(gray, ink_dark=ink_dark)
+    original = to_grayscale(image)
+    scale, height, look = writing_scale(original, max_side=max_side)
+    quick, gray, ink_dark, binary, seen, stats = look
+    offset = (0, 0)
+    if scale != quick:
+        region = original
+        if scale > quick:  # small writing is enlarged: only where it is
+            x, y, w, h = (int(round(v / quick)) for v in
+                          writing_box(stats, seen.shape, height * quick / scale))
+            region, offset = original[y:y + h, x:x + w], (x, y)
+        gray = _resized(region, scale)
+        binary = binarize(gray, ink_dark=ink_dark)
     inverted = invert(binary)
-    cleaned = remove_rules(inverted, gray=gray if ink_dark else 255 - gray)[0] if rules \
-        else inverted
+    cleaned = remove_rules(inverted, height, gray=gray if ink_dark else 255 - gray)[0] \
+        if rules else inverted
     return Preprocessed(original=image, gray=gray, binary=binary, inverted=inverted,
-                        cleaned=cleaned, scale=scale)
+                        cleaned=cleaned, scale=scale, offset=offset)

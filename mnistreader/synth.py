@@ -13,7 +13,7 @@ import numpy as np
 
 from .data import load_mnist
 
-__all__ = ["compose_number", "make_numbers", "write_examples", "STYLES"]
+__all__ = ["compose_number", "make_numbers", "random_digits", "write_examples", "STYLES"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -146,14 +146,19 @@ def make_numbers(count: int, seed: int | np.random.Generator = 0, *,
         BGR images and their digit strings.
     """
     rng = np.random.default_rng(seed)
+    return [(compose_number(digits, rng, style=style), "".join(str(int(v)) for v in labels))
+            for digits, labels in random_digits(count, rng, lengths, split)]
+
+
+def random_digits(count: int, rng: np.random.Generator, lengths: tuple[int, int] = (2, 8),
+                  split: str = "test"):
+    """Yield ``count`` runs of random MNIST ``split`` digits: ``(images, labels)`` each, with
+    ``lengths[0]`` to ``lengths[1]`` digits."""
     images, labels = load_mnist(split)
-    out = []
     for _ in range(count):
         n = int(rng.integers(lengths[0], lengths[1] + 1))
         picks = rng.integers(0, len(images), n)
-        number = "".join(str(int(labels[i])) for i in picks)
-        out.append((compose_number([images[i] for i in picks], rng, style=style), number))
-    return out
+        yield [images[i] for i in picks], labels[picks]
 
 
 def write_examples(folder, count: int = 8, seed: int = 2020) -> list[tuple[str, str]]:

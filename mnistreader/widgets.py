@@ -5,7 +5,9 @@
 * :class:`ReaderApp` — choose a model (shipped, a file, or train now), choose an image
   (an example or an upload, or draw one with the mouse when ``ipycanvas`` is installed), see the
   preprocessing and the segmented digits, the number with per-digit confidences (doubtful
-  ones highlighted), and save ``(path, number)`` to a CSV file when the user asks.
+  ones highlighted), and save ``(path, number)`` to a CSV file when the user asks; review a
+  batch, flagged readings first, correct them and teach the model
+  (:class:`mnistreader.review.ReviewPanel`).
 
 All the work is done by methods that can be called without a browser (the tests do), so the
 widgets only wire buttons to them.
@@ -28,6 +30,7 @@ from .export import append_rows
 from .persist import ModelFileError, load_model, shipped_models
 from .preprocess import ImageError
 from .reader import Reading, read_number
+from .review import ReviewPanel
 from .train import PRESETS, train
 
 __all__ = ["TrainOrLoad", "ReaderApp", "figure_png", "recorded_history"]
@@ -182,11 +185,13 @@ class ReaderApp:
         image_box = W.VBox([W.HBox([self.example, self.upload, self.read_button]),
                             self.reading_image, self.result, self.steps_image,
                             W.HBox([self.csv_path, self.save_button]), self.save_status])
-        children, titles = [model_box, image_box], ["1. Model", "2. Read a number"]
+        self.review = ReviewPanel(lambda: self.model, self.csv_path, self._use_taught)
+        children = [model_box, image_box, self.review.widget]
+        titles = ["1. Model", "2. Read a number", "3. Review and teach"]
         canvas = self._canvas_box()
         if canvas is not None:
             children.append(canvas)
-            titles.append("3. Write with the mouse")
+            titles.append("4. Write with the mouse")
         self.widget = W.Tab(children=children)
         for i, title in enumerate(titles):
             self.widget.set_title(i, title)
@@ -258,6 +263,10 @@ class ReaderApp:
             return
         self.model_status.value = f"model: <b>{html.escape(self.model_name)}</b>"
 
+    def _use_taught(self, net, name: str) -> None:
+        self.model, self.model_name = net, name
+        self.model_status.value = f"model: <b>{html.escape(name)}</b>"
+
     def _train(self) -> None:
         config = PRESETS[self.preset.value].replace(epochs=self.epochs.value)
         self._stop.clear()
@@ -317,10 +326,12 @@ class ReaderApp:
             f"<b style='font-size:20px'>{d}</b><br>{c:.0%}</td>"
             for d, c, flag in zip(self.reading.digits, self.reading.confidences,
                                   self.reading.flagged))
-        warning = ("<br><span style='color:#b00'>Red digits are doubtful: check them before "
-                   "saving.</span>" if self.reading.needs_review else "")
+        warning = ("<br><span style='color:#b00'>Not sure enough: check the number (red digits "
+                   "are the doubtful ones) before saving.</span>"
+                   if self.reading.needs_review else "")
         self.result.value = (f"<h3>{html.escape(name)}: {self.reading.number}</h3>"
-                             f"<table><tr>{cells}</tr></table>{warning}")
+                             f"<table><tr>{cells}</tr></table>"
+                             f"confidence {self.reading.confidence:.0%}{warning}")
         self.save_button.disabled = False
         self.save_status.value = ""
         return self.reading

@@ -13,8 +13,6 @@ _SHARED = ROOT.parent / "shared" / "mnist"
 if not os.environ.get("MNISTREADER_DATA") and _SHARED.is_dir():
     os.environ["MNISTREADER_DATA"] = str(_SHARED)
 
-REAL_PHOTOS = ROOT.parent / "shared" / "realdigits" / "phone-photos"
-
 
 @pytest.fixture(scope="session")
 def mnist_test():

@@ -109,3 +109,34 @@ def test_many_files_use_two_processes_and_keep_order(tmp_path):
     printed = list(csv.reader(result.stdout.splitlines()))
     assert [Path(p).name for p, _ in printed] == sorted(f.name for f in folder.iterdir())
     assert all(n == Path(p).stem.rsplit("-", 1)[-1] for p, n in printed)
+
+
+def test_read_with_an_expected_format(tmp_path):
+    example = ROOT / "examples" / "880.png"
+    assert run("read", example, "--digits", "3").stdout.strip().endswith(",880")
+    csv_path = tmp_path / "out.csv"
+    result = run("read", example, "--range", "0-99", "--csv", csv_path)
+    assert result.returncode == 0, result.stderr
+    number = result.stdout.strip().split(",")[-1]
+    assert number.isdigit() and int(number) <= 99  # the best reading that fits ...
+    row = list(csv.reader(csv_path.open()))[1]
+    assert row[1] == number and row[3] == "review"  # ... and it is not a sure one
+
+
+@pytest.mark.parametrize("option,value,words", [
+    ("--digits", "two", ["--digits", "whole number"]), ("--digits", "5-2", ["--digits", "range"]),
+    ("--range", "100-0", ["--range", "range"]), ("--digits", "0", ["--digits"])])
+def test_read_refuses_bad_formats(option, value, words):
+    _one_line_error(run("read", EXAMPLES[0], option, value), *words)
+
+
+def test_calibrate_writes_a_model_with_its_decoder(tmp_path):
+    out = tmp_path / "calibrated.npz"
+    result = run("calibrate", "--model", "best", "--out", out, "--documents", "40")
+    assert result.returncode == 0, result.stderr
+    from mnistreader.persist import load_model
+
+    meta = load_model(out).meta["decoder"]
+    assert 0 <= meta["review_below"] <= 1 and len(meta["confidence"]) == 7
+    read = run("read", EXAMPLES[0], "--model", out)
+    assert read.returncode == 0 and read.stdout.strip().endswith(EXAMPLES[0].stem)

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from mnistreader.export import CSVError, append_rows, format_rows, neutralise
+from mnistreader.export import HEADER, CSVError, append_rows, format_rows, neutralise, written_paths
 
 
 def test_header_once_and_rows_appended(tmp_path):
@@ -48,15 +48,58 @@ def test_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "out.csv"
     append_rows(path, [("a.png", "1")])
     before = path.read_bytes()
+    real_write = os.write
 
-    def broken(src, dst):
+    def disk_full(fd, data):  # half of the append lands, then the disk is full
+        real_write(fd, bytes(data[:len(data) // 2]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", broken)
+    monkeypatch.setattr(os, "write", disk_full)
     with pytest.raises(CSVError, match="out.csv.*left as it was"):
-        append_rows(path, [("b.png", "2")])
+        append_rows(path, [("b.png", "2"), ("c.png", "3")])
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary or lock file
+
+
+def test_an_append_writes_only_the_new_rows(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    append_rows(path, [(f"{i}.png", str(i), "0.990", "") for i in range(5000)])
+    before, inode = path.read_bytes(), path.stat().st_ino
+    written = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: written.append(len(data))
+                        or real_write(fd, data))
+    rows = [(f"new{i}.png", "7", "0.500", "review") for i in range(16)]
+    append_rows(path, rows)
+    assert sum(written) == len(format_rows(rows).encode())  # the old rows are not written again
+    assert path.stat().st_ino == inode and path.read_bytes().startswith(before)
+
+
+def test_a_line_cut_short_by_a_crash_is_removed_on_the_next_append(tmp_path):
+    path = tmp_path / "out.csv"
+    append_rows(path, [("a.png", "123", "0.990", ""), ("b.png", "45", "0.400", "review")])
+    whole = path.read_bytes()
+    for torn in ("c.png,6", "c.png,678,0.9", "c.png,678,0.310,rev", '"c, d.png'):
+        path.write_bytes(whole + torn.encode())
+        with pytest.warns(UserWarning, match="out.csv.*cut short"):
+            append_rows(path, [("d.png", "9", "0.950", "")])
+        assert path.read_bytes() == whole + b"d.png,9,0.950,\n"
+        assert written_paths(path) == {"a.png", "b.png", "d.png"}
+    path.write_bytes(whole + b"c.png,678,0.990,")  # only the line end was lost: a whole row
+    append_rows(path, [("d.png", "9", "0.950", "")])
+    assert path.read_bytes() == whole + b"c.png,678,0.990,\nd.png,9,0.950,\n"
+    path.write_bytes(b"path,numb")  # a crash while the header was written
+    with pytest.warns(UserWarning):
+        append_rows(path, [("d.png", "9", "0.950", "")])
+    assert list(csv.reader(path.open())) == [list(HEADER), ["d.png", "9", "0.950", ""]]
+
+
+def test_written_paths_are_the_whole_rows(tmp_path):
+    path = tmp_path / "out.csv"
+    append_rows(path, [("=a.png", "1", "0.9", ""), ("b, c.png", "2", "0.9", "")])
+    with path.open("a") as fh:
+        fh.write("d.png,3,0.")  # torn
+    assert written_paths(path) == {neutralise("=a.png"), "b, c.png"}
 
 
 def test_refuses_binary_file_and_folder(tmp_path):

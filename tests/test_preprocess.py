@@ -2,9 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mnistreader.preprocess import (binarize, invert, load_image, preprocess, remove_rules,
-                                    stroke_width, to_grayscale, ImageError)
-from mnistreader.segment import add_border, to_mnist
+from mnistreader.normalize import add_border, crop_to_mnist, stroke_width, to_mnist
+from mnistreader.preprocess import (DIGIT_HEIGHT, binarize, invert, load_image, mask_height,
+                                    preprocess, remove_rules, to_grayscale, typical_height,
+                                    ImageError)
 
 
 def _page(h=120, w=400, ink=30, paper=220):
@@ -79,14 +80,38 @@ def test_to_mnist_normalises_like_mnist():
     assert add_border(crop).shape[0] == add_border(crop).shape[1] > 90
 
 
-def test_preprocess_keeps_every_step_and_scales_large_images():
-    big = cv2.resize(_page(), (4000, 1200))
+def test_preprocess_keeps_every_step_and_reads_writing_at_its_working_size():
+    big = cv2.resize(_page(), (4000, 1200))  # digits about 700 pixels tall
     steps = preprocess(big)
-    assert max(steps.gray.shape) == 1600 and steps.scale == pytest.approx(0.4)
+    assert steps.scale < 0.15 and DIGIT_HEIGHT[0] <= mask_height(steps.mask) <= DIGIT_HEIGHT[1]
     for name in ("gray", "binary", "inverted", "cleaned", "dilated"):
         assert getattr(steps, name).shape == steps.gray.shape
-    small = preprocess(_page(30, 100))
-    assert small.scale > 1
+    small = cv2.resize(_page(), (100, 30), interpolation=cv2.INTER_AREA)  # digits 16 pixels
+    steps = preprocess(small)
+    assert steps.scale > 2 and DIGIT_HEIGHT[0] <= mask_height(steps.mask) <= DIGIT_HEIGHT[1]
+    assert preprocess(_page()).scale == 1.0  # digits of a usual size are read as they are
+
+
+def test_typical_height_ignores_bands_rules_and_specks():
+    digits = [(40 + 30 * k, 50, 18, 30, 200) for k in range(4)]
+    clutter = [(0, 0, 40, 200, 7500),      # a dark band along the left edge
+               (300, 0, 3, 200, 600),      # a vertical rule the height of the page
+               (100, 120, 150, 3, 450)]    # an underline
+    specks = [(60 + 7 * k, 160, 3, 3, 9) for k in range(30)]
+    assert typical_height(np.array(digits + clutter + specks), (200, 320)) == 30
+
+
+def test_crop_to_mnist_reads_small_crops_of_any_kind(mnist_test, best_model):
+    """Digits off-centre in a larger crop, as faint grey pencil, or dark on light: all read."""
+    images, labels = mnist_test
+    images, labels = images[:300], labels[:300]
+    kinds = {"as is": images, "off-centre": [np.pad(d, ((2, 0), (6, 0)))[:30, :30] for d in images],
+             "faint pencil": [(255 - d // 3).astype(np.uint8) for d in images],
+             "ink dark": [255 - d for d in images]}
+    for kind, crops in kinds.items():
+        inputs = np.stack([crop_to_mnist(c) for c in crops])
+        assert best_model.accuracy(inputs, labels) >= 0.97, kind
+    assert not crop_to_mnist(np.full((16, 16), 200, np.uint8)).any()
 
 
 @pytest.mark.parametrize("content,reason", [

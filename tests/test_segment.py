@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnistreader.preprocess import preprocess
-from mnistreader.reader import read_number
+from mnistreader.reader import decoder_of, read_number
 from mnistreader.segment import segment
 
 SCALE = 3  # MNIST digits drawn 3x larger, as a pen would on paper
@@ -47,19 +47,29 @@ def test_clean_gaps_give_every_digit_and_its_box(digit_images):
     assert all(d.image.shape == (28, 28) for d in seg.digits)
 
 
-def test_dots_and_dashes_are_dropped(digit_images):
+def _segment(mask, model):
+    """Segment as the reader does: with the classifier and its calibrated decoder."""
+    return segment(mask, lambda x: model.digit_proba(x.reshape(len(x), -1)),
+                   decoder=decoder_of(model))
+
+
+def test_dots_and_dashes_are_dropped(digit_images, best_model):
     mask, _ = compose(digit_images, "3852")
     cv2.circle(mask, (20, 120), 3, 255, -1)   # a speck before the number
     cv2.circle(mask, (330, 125), 4, 255, -1)  # a decimal point
     cv2.line(mask, (600, 80), (640, 80), 255, 4)  # a dash after it
-    assert len(segment(mask).digits) == 4
+    assert len(segment(mask).digits) == 4  # by their shape alone ...
+    assert read_number(255 - mask, best_model).number == "3852"  # ... and as the reader reads
 
 
-def test_broken_digit_is_merged(digit_images):
+def test_broken_digit_is_merged(digit_images, best_model):
     mask, boxes = compose(digit_images, "575")
     x, y, w, h = boxes[1]
     mask[y + h // 3: y + h // 3 + 4, x:x + w] = 0  # the 7's bar detached from its stem
-    assert len(segment(mask).digits) == 3
+    reading = read_number(255 - mask, best_model)
+    assert reading.number == "575"
+    bar_and_stem = reading.boxes[1]
+    assert bar_and_stem[0] <= x + 3 and bar_and_stem[1] <= y + 3  # one box over both pieces
 
 
 @pytest.mark.parametrize("number", ["4086", "7290", "3152", "1111"])
@@ -69,12 +79,13 @@ def test_touching_digits_are_split(digit_images, best_model, number):
     assert reading.number == number
 
 
-def test_two_lines_read_top_to_bottom(digit_images):
+def test_two_lines_read_top_to_bottom(digit_images, best_model):
     top, _ = compose(digit_images, "123", size=(400, 700), top=40)
     bottom, _ = compose(digit_images, "4567", size=(400, 700), top=240)
-    seg = segment(top | bottom)
+    seg = _segment(top | bottom, best_model)
     assert [len(line) for line in seg.lines] == [3, 4]
     assert seg.lines[0][0].box[1] < seg.lines[1][0].box[1]
+    assert read_number(255 - (top | bottom), best_model).number == "123 4567"
 
 
 def test_ruled_line_through_the_digits(digit_images, best_model):

@@ -1,0 +1,356 @@
+"""Candidate digits: the lines of writing in an ink mask, their pieces, and the lattice.
+
+A number is over-segmented, never cut once and for all. :func:`find_lines` takes the connected
+components of the mask (the paper's contours), drops what cannot be part of a digit of the
+writing's size (ruled lines, page borders and scan-edge bands much taller or longer than the
+digits, specks), and chains the rest into lines of writing. Each line is then cut into
+*pieces*: every component, and wide components cut further at candidate cut points (valleys
+of the ink profile along the slant of the writing, :mod:`mnistreader.cuts`). A *candidate
+digit* is a run of one to :data:`MAX_PIECES` neighbouring pieces (a whole digit, a broken
+digit's strokes together, or a part of touching digits); :mod:`mnistreader.scores` scores
+every candidate with the classifier's outputs and its geometry, and :mod:`mnistreader.decode`
+chooses the best path through them.
+
+Coordinates are pixels of the mask; boxes are ``(x, y, w, h)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .cuts import cuts_through, writing_slant
+from .preprocess import typical_height, writing_components
+
+__all__ = ["Line", "find_lines", "group_lines", "line_pieces", "recut", "cut_all", "MAX_PIECES"]
+
+#: a candidate digit joins at most this many pieces
+MAX_PIECES = 6
+#: components at least this many digit heights wide (along the slant) get candidate cuts
+CUT_FROM = 1.1
+#: narrower components are cut too when the classifier doubts they are one digit ...
+RECUT_FROM = 0.45
+#: ... that is, when it gives no digit this probability
+DOUBT_BELOW = 0.6
+#: the widest candidate digit, in digit heights
+MAX_WIDTH = 1.35
+#: the widest gap inside a candidate digit (between its pieces), in digit heights
+MAX_GAP = 0.3
+
+
+@dataclass
+class Line:
+    """One line of writing, cut into pieces, with its candidate digits.
+
+    Attributes
+    ----------
+    box : tuple
+        ``(x, y, w, h)`` of the line in the mask.
+    height : float
+        Typical digit height of the line, pixels.
+    slant : float
+        Slant of the writing, ``dx/dy`` (negative leans right); cuts follow it.
+    pieces : numpy.ndarray
+        ``int32`` map of the line's box: piece number + 1 per ink pixel, 0 elsewhere. Pieces
+        are numbered left to right along the slant.
+    boxes : numpy.ndarray
+        ``(m, 4)`` box of every piece, in the line's coordinates.
+    extents : numpy.ndarray
+        ``(m, 2)`` left and right end of every piece along the slant (deslanted x).
+    areas : numpy.ndarray
+        ``(m,)`` ink pixels of every piece.
+    cut : numpy.ndarray
+        ``(m,)`` True for pieces made by cutting a component.
+    spans : numpy.ndarray
+        ``(k, 2)`` candidate digits: pieces ``i`` to ``j - 1``.
+    components : numpy.ndarray
+        ``int32`` map of the line's box: component number + 1 per ink pixel.
+    component : numpy.ndarray
+        ``(m,)`` the component each piece is part of.
+    """
+
+    box: tuple[int, int, int, int]
+    height: float
+    slant: float
+    pieces: np.ndarray = field(repr=False)
+    boxes: np.ndarray = field(repr=False)
+    extents: np.ndarray = field(repr=False)
+    areas: np.ndarray = field(repr=False)
+    cut: np.ndarray = field(repr=False)
+    spans: np.ndarray = field(repr=False)
+    components: np.ndarray = field(repr=False)
+    component: np.ndarray = field(repr=False)
+
+    def span_pieces(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces of every span, padded to :data:`MAX_PIECES`: ``(k, MAX_PIECES)`` piece
+        numbers, and which of them are the span's (the others are padding)."""
+        i, j = self.spans[:, 0], self.spans[:, 1]
+        index = i[:, None] + np.arange(MAX_PIECES)[None]
+        return np.minimum(index, len(self.boxes) - 1), index < j[:, None]
+
+    def whole_components(self) -> np.ndarray:
+        """Per span: the component it is, when it is all of one component's pieces, else -1."""
+        i, j = self.spans[:, 0], self.spans[:, 1]
+        index, valid = self.span_pieces()
+        first = self.component[i]
+        same = np.where(valid, self.component[index] == first[:, None], True).all(axis=1)
+        whole = same & (np.bincount(self.component)[first] == j - i)
+        return np.where(whole, first, -1)
+
+    def span_box(self, i: int, j: int) -> tuple[int, int, int, int]:
+        """Box of pieces ``i..j-1`` in the line's coordinates."""
+        b = self.boxes[i:j]
+        x, y = int(b[:, 0].min()), int(b[:, 1].min())
+        return (x, y, int((b[:, 0] + b[:, 2]).max()) - x, int((b[:, 1] + b[:, 3]).max()) - y)
+
+    def span_boxes(self) -> np.ndarray:
+        """``(k, 4)`` boxes of all the line's spans, in the line's coordinates."""
+        index, valid = self.span_pieces()
+        b = self.boxes[index]
+        big = np.iinfo(np.int64).max
+        x = np.where(valid, b[..., 0], big).min(1)
+        y = np.where(valid, b[..., 1], big).min(1)
+        x2 = np.where(valid, b[..., 0] + b[..., 2], -1).max(1)
+        y2 = np.where(valid, b[..., 1] + b[..., 3], -1).max(1)
+        return np.stack([x, y, x2 - x, y2 - y], axis=1)
+
+    def span_ink(self, i: int, j: int, box=None) -> np.ndarray:
+        """The ink of pieces ``i..j-1``, tightly cropped, as a 0/255 ``uint8`` mask."""
+        x, y, w, h = self.span_box(i, j) if box is None else box
+        window = self.pieces[y:y + h, x:x + w]
+        if j - i == 1:
+            return (window == i + 1).view(np.uint8) * 255
+        return ((window > i) & (window <= j)).view(np.uint8) * 255
+
+    def inks(self) -> list[np.ndarray]:
+        """The ink of every span (:meth:`span_ink`), in the order of ``spans``."""
+        return [self.span_ink(i, j, box) for (i, j), box
+                in zip(self.spans.tolist(), self.span_boxes().tolist())]
+
+
+def _overlap(a0, a1, b0, b1) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def group_lines(boxes: np.ndarray) -> list[list[int]]:
+    """Chain boxes into lines of writing, left to right, each overlapping its neighbour vertically.
+
+    Chaining follows a slanted or wavy baseline. Returns lists of row indices of ``boxes``
+    (``(n, 4+)`` array of ``x, y, w, h``), lines top to bottom.
+    """
+    lines: list[list[int]] = []
+    for k in np.argsort(boxes[:, 0], kind="stable").tolist():
+        x, y, w, h = boxes[k, :4]
+        best, best_overlap = None, 0.0
+        for line in lines:
+            last = boxes[line[-1]]
+            overlap = _overlap(y, y + h, last[1], last[1] + last[3]) / max(1, min(h, last[3]))
+            if overlap > best_overlap:
+                best, best_overlap = line, overlap
+        if best is not None and best_overlap >= 0.4:
+            best.append(k)
+        else:
+            lines.append([k])
+    lines.sort(key=lambda line: np.mean([boxes[k, 1] + boxes[k, 3] / 2 for k in line]))
+    return lines
+
+
+def _nearest_line(lines: list[list[int]], bands: list[tuple[float, float]], boxes: np.ndarray,
+                  k: int, height: float) -> int | None:
+    """The line that box ``k`` (a piece smaller than a digit) belongs to, or None.
+
+    It belongs to a line when its middle lies in the line's band (``bands``: the median top and
+    bottom of its digits, widened by half a digit height, where a broken digit's loose stroke
+    or a dot lies) and it is within half a digit height of one of its digits; the nearest such
+    line wins.
+    """
+    x, y, w, h = boxes[k, :4]
+    middle = y + h / 2
+    best, best_gap = None, 0.5 * height
+    for n, (line, (top, bottom)) in enumerate(zip(lines, bands)):
+        if not top - 0.5 * height <= middle <= bottom + 0.5 * height:
+            continue
+        near = boxes[line]
+        gaps = np.maximum(0, np.maximum(near[:, 0] - (x + w), x - (near[:, 0] + near[:, 2])))
+        if gaps.min() <= best_gap:
+            best, best_gap = n, gaps.min()
+    return best
+
+
+def _group_range(values: np.ndarray, group: np.ndarray, count: int):
+    """Per group ``0..count-1``: the smallest and largest of ``values`` (inf and -inf if empty)."""
+    lo, hi = np.full(count, np.inf), np.full(count, -np.inf)
+    if len(values):
+        order = np.argsort(group, kind="stable")
+        sorted_group = group[order]
+        starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+        present = sorted_group[starts]
+        lo[present] = np.minimum.reduceat(values[order], starts)
+        hi[present] = np.maximum.reduceat(values[order], starts)
+    return lo, hi
+
+
+def line_pieces(components: np.ndarray, box, height: float, slant: float | None = None,
+                cut: set[int] | None = None) -> Line:
+    """Cut one line of writing into pieces and list its candidate digits.
+
+    Parameters
+    ----------
+    components : numpy.ndarray
+        ``int32`` map of the line's box: component number + 1 per ink pixel of the line.
+    box : tuple
+        ``(x, y, w, h)`` of the line in the mask.
+    height : float
+        Typical digit height of the line.
+    slant : float, optional
+        Slant of the writing (``dx/dy``); measured from the components when not given.
+    cut : set of int, optional
+        Components to cut at their candidate cut points; by default those at least
+        :data:`CUT_FROM` digit heights wide along the slant.
+    """
+    h0 = components.shape[0]
+    ys, xs = np.nonzero(components)
+    owner = components[ys, xs] - 1
+    count = int(components.max())
+    if slant is None:
+        slant = writing_slant(xs.astype(np.float64), ys.astype(np.float64), owner, count)
+    along = xs - slant * (ys - h0 / 2.0)
+    lo, hi = _group_range(along, owner, count)
+    if cut is None:
+        cut = {k for k in range(count) if hi[k] - lo[k] >= CUT_FROM * height}
+    # piece = the component's first piece + the cuts to the pixel's left
+    first = np.zeros(count + 1, np.int64)
+    cut_of = []
+    for k in range(count):
+        cuts, along_k = np.empty(0), None
+        if k in cut:
+            mine = owner == k
+            cuts, s = cuts_through(xs[mine], ys[mine], h0 / 2.0, slant, height)
+            along_k = xs[mine] - s * (ys[mine] - h0 / 2.0)
+        cut_of.append((cuts, along_k))
+        first[k + 1] = first[k] + len(cuts) + 1
+    piece = first[owner].copy()
+    for k, (cuts, along_k) in enumerate(cut_of):
+        if len(cuts):
+            piece[owner == k] += np.searchsorted(cuts, along_k)
+    total = int(first[-1])
+    # drop empty pieces and number the others left to right along the slant
+    areas = np.bincount(piece, minlength=total)
+    left, right = _group_range(along, piece, total)
+    used = np.flatnonzero(areas)
+    order = used[np.argsort((left[used] + right[used]) / 2, kind="stable")]
+    rank = np.zeros(total, np.int32)
+    rank[order] = np.arange(1, len(order) + 1)
+    pieces = np.zeros(components.shape, np.int32)
+    pieces[ys, xs] = rank[piece]
+    boxes = _piece_boxes(xs, ys, rank[piece] - 1, len(order))
+    component = np.repeat(np.arange(count), np.diff(first))[order]
+    was_cut = np.array([len(cut_of[c][0]) > 0 for c in component], bool)
+    extents = np.stack([left[order], right[order]], axis=1)
+    spans = _spans(boxes, extents, height)
+    return Line(box=tuple(int(v) for v in box), height=float(height), slant=float(slant),
+                pieces=pieces, boxes=boxes, extents=extents, areas=areas[order], cut=was_cut,
+                spans=spans, components=components, component=component)
+
+
+def cut_all(line: Line) -> Line:
+    """The line with every component :data:`RECUT_FROM` digit heights wide or more cut: the
+    largest lattice the reader can build (for training)."""
+    count = int(line.component.max(initial=-1)) + 1
+    start, _ = _group_range(line.extents[:, 0], line.component, count)
+    _, end = _group_range(line.extents[:, 1], line.component, count)
+    return recut(line, np.flatnonzero(end - start >= RECUT_FROM * line.height))
+
+
+def recut(line: Line, components) -> Line:
+    """The line with ``components`` (numbers, as in ``line.component``) cut too."""
+    cut = set(int(c) for c in np.unique(line.component[line.cut])) | set(map(int, components))
+    return line_pieces(line.components, line.box, line.height, line.slant, cut)
+
+
+def _piece_boxes(xs, ys, piece, count) -> np.ndarray:
+    x_lo, x_hi = _group_range(xs, piece, count)
+    y_lo, y_hi = _group_range(ys, piece, count)
+    return np.stack([x_lo, y_lo, x_hi - x_lo + 1, y_hi - y_lo + 1], axis=1).astype(np.int64)
+
+
+def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
+    """Runs of neighbouring pieces that could together be one digit."""
+    spans = []
+    m = len(boxes)
+    for i in range(m):
+        right = extents[i, 1]
+        top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
+        spans.append((i, i + 1))
+        for j in range(i + 1, min(m, i + MAX_PIECES)):
+            if extents[j, 0] - right > MAX_GAP * height:
+                break
+            right = max(right, extents[j, 1])
+            top, bottom = min(top, boxes[j, 1]), max(bottom, boxes[j, 1] + boxes[j, 3])
+            if right - extents[i, 0] > MAX_WIDTH * height or bottom - top > 1.8 * height:
+                break
+            spans.append((i, j + 1))
+    return np.array(spans, np.int64).reshape(-1, 2)
+
+
+def find_lines(mask: np.ndarray) -> list[Line]:
+    """Find the lines of writing in an ink mask and cut each into pieces.
+
+    Components that cannot belong to a digit of the writing's size are left out
+    (:func:`mnistreader.preprocess.writing_components`: rules, borders, bands, underlines,
+    blots, specks).
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Ink mask (ink > 0).
+
+    Returns
+    -------
+    list of Line
+        Top to bottom.
+    """
+    mask = np.asarray(mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).view(np.uint8), 8)
+    stats = stats[1:].astype(np.int64)
+    ids = np.arange(1, n)
+    keep = stats[:, 4] >= max(4, mask.size // 20000)
+    if not keep.any():
+        return []
+    height = typical_height(stats[keep], mask.shape)
+    keep &= writing_components(stats, mask.shape, height)
+    if not keep.any():
+        return []
+    stats, ids = stats[keep], ids[keep]
+    height = typical_height(stats, mask.shape)
+    w, h = stats[:, 2], stats[:, 3]
+    anchor = (h >= 0.5 * height) & ~((h < 0.35 * height) & (w > 2 * h))
+    anchors = np.flatnonzero(anchor)
+    lines = [[int(anchors[k]) for k in line] for line in group_lines(stats[anchors])]
+    bands = [(float(np.median(stats[line, 1])), float(np.median(stats[line, 1] + stats[line, 3])))
+             for line in lines]
+    small = [(k, _nearest_line(lines, bands, stats, k, height))
+             for k in np.flatnonzero(~anchor).tolist()]
+    for k, n_line in small:  # small pieces join the line they lie in
+        if n_line is not None:
+            lines[n_line].append(k)
+    # a lone stroke far taller than the writing (a rule's leftover) is no line of digits
+    lines = [line for line in lines if len(line) > 1 or stats[line[0], 3] <= 1.5 * height]
+    out = []
+    lut = np.zeros(n, np.int32)
+    for line in lines:
+        s = stats[line]
+        tall = s[:, 3] >= 0.5 * height
+        # a line of a few pieces is measured against the writing around it (a lone stroke
+        # twice as tall as every digit is no digit)
+        line_height = height if tall.sum() < 3 else max(float(np.median(s[tall, 3])),
+                                                        0.8 * height)
+        x, y = int(s[:, 0].min()), int(s[:, 1].min())
+        box = (x, y, int((s[:, 0] + s[:, 2]).max()) - x, int((s[:, 1] + s[:, 3]).max()) - y)
+        lut[:] = 0
+        lut[ids[line]] = np.arange(1, len(line) + 1)
+        components = lut[labels[y:y + box[3], x:x + box[2]]]
+        out.append(line_pieces(components, box, line_height))
+    return out

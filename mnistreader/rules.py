@@ -1,0 +1,152 @@
+"""Remove ruled lines, box edges and page borders from an ink mask, keeping what is written on them.
+
+A ruled line is a straight run of ink much longer than any stroke of a digit. It is found with
+a morphological opening along its direction (tolerating a slight tilt), only inside the
+components long enough to hold one; ink on it that is clearly thicker or darker than the line
+and joined to a stroke off it is a pen stroke written on the line and stays, and strokes that
+crossed a removed line are joined again across it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["remove_rules"]
+
+
+def _long_runs(mask: np.ndarray, length: int, vertical: bool, tolerance: int) -> np.ndarray:
+    """Ink on straight runs at least ``length`` long, allowing a tilt of ``tolerance`` pixels."""
+    if vertical:
+        return _long_runs(np.ascontiguousarray(mask.T), length, False, tolerance).T
+    runs = np.zeros_like(mask)
+    # only bands of rows near a row with much ink can hold a run (the opening is row by row)
+    for lo, hi in _bands(np.count_nonzero(mask, axis=1) >= length // 2, tolerance + 1):
+        band = mask[lo:hi]
+        tolerant = cv2.dilate(band, np.ones((tolerance, 1), np.uint8)) if tolerance > 1 else band
+        if np.count_nonzero(tolerant, axis=1).max(initial=0) < length:
+            continue
+        # outside the image counts as paper: a stroke cut off by the edge is not a long run
+        found = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, length), np.uint8),
+                                 borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        runs[lo:hi] |= cv2.dilate(found, np.ones((3, 3), np.uint8)) & band
+    return runs
+
+
+def _bands(rows: np.ndarray, margin: int) -> list[tuple[int, int]]:
+    """Ranges ``(lo, hi)`` covering the True entries of ``rows`` with ``margin`` around them,
+    overlapping ranges joined."""
+    where = np.flatnonzero(rows)
+    if len(where) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(where) > 2 * margin + 1)
+    starts = np.concatenate([where[:1], where[breaks + 1]])
+    ends = np.concatenate([where[breaks], where[-1:]])
+    return [(max(0, int(a) - margin), min(len(rows), int(b) + margin + 1))
+            for a, b in zip(starts, ends)]
+
+
+def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
+    """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
+    lines = np.count_nonzero(runs.any(axis=1 if vertical else 0))
+    thickness = np.count_nonzero(runs) / max(1, lines)
+    k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
+    kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
+    out = np.zeros(mask.shape, bool)
+    for lo, hi in _bands(runs.any(axis=0 if vertical else 1), k):
+        where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
+        out[where] = cv2.morphologyEx(mask[where], cv2.MORPH_OPEN, kernel,
+                                      borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    return out
+
+
+def _touching_strokes(kept: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """The parts of ``kept`` (ink on a rule that looked like pen) joined to a stroke off the
+    rule: a digit crossing or standing on it. Dark patches of a rule alone are the rule's."""
+    if not kept.any():
+        return kept
+    n, labels = cv2.connectedComponents((kept | strokes).view(np.uint8), connectivity=8)
+    joined = np.zeros(n, bool)
+    joined[labels[strokes]] = True
+    return kept & joined[labels]
+
+
+def _darker_than_rule(gray: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """Pixels of a rule clearly darker than the rule itself: pen ink written over it."""
+    on = runs > 0
+    values = gray[on].astype(np.float32)
+    level = float(np.median(values))
+    spread = float(np.median(np.abs(values - level)))
+    out = np.zeros(gray.shape, bool)
+    out[on] = values < level - max(3.0 * spread, 20.0)
+    return out
+
+
+def remove_rules(mask: np.ndarray, height: float | None = None,
+                 gray: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Remove long straight lines (ruled paper, underlines, table borders, margins).
+
+    In an image of a line of writing (at least 2.5 times wider than tall) a horizontal run
+    longer than a quarter of the width and 1.5 times the height is a rule; elsewhere it must
+    span half the width and 1.5 digit heights. A vertical run must be longer than 85% of the
+    image height and 1.3 digit heights. Runs may tilt or bend slightly. Ink on a rule that is
+    clearly thicker or darker than the rule is a pen stroke written on it and is kept, and
+    digit strokes that crossed a removed rule are joined again across it. (Shorter lines, such
+    as box edges and underlines, are left to the segmenter: see
+    :func:`mnistreader.candidates.find_lines`.)
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Ink mask (ink 255).
+    height : float, optional
+        Typical digit height in pixels; estimated from the components when omitted.
+    gray : numpy.ndarray, optional
+        The grayscale image, ink dark: ink darker than a line is kept.
+
+    Returns
+    -------
+    cleaned, rules : numpy.ndarray
+        The mask without the rules, and the ink that was removed.
+    """
+    h, w = mask.shape
+    rules = np.zeros_like(mask)
+    if min(h, w) < 16:
+        return mask, rules
+    if height is None:
+        from .preprocess import mask_height
+
+        height = mask_height(mask)
+    bent = max(5, min(h // 8, int(height) // 2 if height else h)) | 1
+    page_h = max(w / 4, 1.5 * h) if w >= 2.5 * h else max(w / 2, 1.5 * height)
+    page_v = max(0.85 * h, 1.3 * height) if height else h
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).view(np.uint8), 8)
+    for upright, length in ((False, page_h), (True, page_v)):
+        if length >= (h if upright else w):
+            continue
+        # only a component that long can hold a rule: look inside its box alone; a solid
+        # block (a scan-edge band, a dark margin) is no rule, it is left to the segmenter
+        for k in np.flatnonzero(stats[1:, 3 if upright else 2] >= length) + 1:
+            x, y, cw, ch, area = stats[k]
+            if area > 0.6 * cw * ch and min(cw, ch) > 0.5 * height:
+                continue
+            box = (slice(y, y + ch), slice(x, x + cw))
+            ink = np.where(labels[box] == k, mask[box], 0).astype(np.uint8)
+            runs = _long_runs(ink, int(length), upright, bent)
+            if runs.any():
+                keep = _strokes_on(ink, runs, upright)
+                if gray is not None:
+                    keep |= _darker_than_rule(gray[box], runs)
+                keep = _touching_strokes(keep & (runs > 0), (ink > 0) & (runs == 0))
+                rules[box] |= np.where(keep, 0, runs).astype(np.uint8)
+    if not rules.any():
+        return mask, rules
+    cleaned = cv2.subtract(mask, rules)
+    # join digit strokes that crossed a rule: close across it, but only inside the rule
+    size = max(3, int(0.3 * (height or h)) | 1)
+    for axis, kernel in ((1, np.ones((size, 1), np.uint8)), (0, np.ones((1, size), np.uint8))):
+        for lo, hi in _bands(rules.any(axis=axis), size):  # near the rules only
+            where = (slice(lo, hi), slice(None)) if axis else (slice(None), slice(lo, hi))
+            closed = cv2.morphologyEx(cleaned[where], cv2.MORPH_CLOSE, kernel)
+            cleaned[where] |= closed & rules[where]
+    return cleaned, cv2.subtract(mask, cleaned)

@@ -1,0 +1,94 @@
+"""Lines, pieces and candidate digits on constructed masks with known digits."""
+
+import cv2
+import numpy as np
+
+from mnistreader.candidates import MAX_PIECES, find_lines
+from mnistreader.cuts import cut_points, cuts_through
+
+from test_segment import compose
+
+
+def _spans(line):
+    return set(map(tuple, line.spans.tolist()))
+
+
+def _holds_every_digit(line, boxes) -> bool:
+    """Some candidate of the line has each true box (to within 2 pixels)."""
+    x0, y0 = line.box[:2]
+    found = [tuple(np.add(line.span_box(i, j), (x0, y0, 0, 0))) for i, j in _spans(line)]
+    return all(any(np.abs(np.subtract(f, b)).max() <= 2 for f in found) for b in boxes)
+
+
+def test_clean_number_is_one_line_whose_candidates_hold_every_digit(digit_images):
+    mask, boxes = compose(digit_images, "40719")
+    lines = find_lines(mask)
+    assert len(lines) == 1
+    assert 0.8 * boxes[0][3] < lines[0].height < 1.25 * boxes[0][3]
+    assert _holds_every_digit(lines[0], boxes)
+
+
+def test_clutter_taller_or_longer_than_digits_is_left_out(digit_images):
+    mask, boxes = compose(digit_images, "2604", size=(400, 700), top=150)
+    digits = mask.copy()
+    mask[:, :20] = 255  # a scan-edge band
+    mask[:, 650:653] = 255  # a vertical rule
+    cv2.line(mask, (60, 260), (500, 262), 255, 3)  # an underline clear of the digits
+    cv2.rectangle(mask, (560, 20), (620, 80), 255, -1)  # an ink blot
+    lines = find_lines(mask)
+    assert len(lines) == 1 and _holds_every_digit(lines[0], boxes)
+    x0, y0, w, h = lines[0].box
+    assert x0 >= min(b[0] for b in boxes) - 2 and x0 + w <= max(b[0] + b[2] for b in boxes) + 2
+    assert (lines[0].pieces > 0).sum() == (digits > 0).sum()
+
+
+def test_touching_digits_get_the_cut_between_them(digit_images):
+    mask, boxes = compose(digit_images, "38", gaps=[4, 0])
+    touch = boxes[1][0] - 2
+    cv2.line(mask, (touch - 20, 80), (touch + 20, 80), 255, 5)  # the 3 runs into the 8
+    line, = find_lines(mask)
+    assert len(line.boxes) >= 2 and line.cut.any()
+    touch -= line.box[0]  # where the digits meet, in the line's coordinates
+    cuts = [line.extents[i, 1] for i in range(len(line.boxes) - 1)]
+    assert min(abs(c - touch) for c in cuts) < 0.15 * line.height
+    # the lattice can read the two digits whole: a span ends at the cut nearest the touch
+    k = int(np.argmin([abs(c - touch) for c in cuts]))
+    assert (0, k + 1) in _spans(line) and (k + 1, len(line.boxes)) in _spans(line)
+
+
+def test_cut_points_are_profile_valleys():
+    along = np.concatenate([np.repeat(np.arange(0, 40), 30), np.repeat(np.arange(40, 44), 2),
+                            np.repeat(np.arange(44, 84), 30)])  # two blobs joined thinly
+    cuts = cut_points(along.astype(float), height=60)
+    assert len(cuts) >= 1 and min(abs(cuts - 42)) <= 3
+
+
+def test_cuts_follow_the_slant_that_crosses_least_ink():
+    strokes = np.zeros((2, 60, 80), np.uint8)
+    for k, x in enumerate((20, 34)):  # two 1s leaning right (dx/dy = -0.24, y down) ...
+        cv2.line(strokes[k], (x + 12, 5), (x, 55), 255, 3)
+    mask = strokes.max(axis=0)
+    cv2.line(mask, (20, 54), (36, 54), 255, 2)  # ... joined at the foot
+    ys, xs = np.nonzero(mask)
+    cuts, slant = cuts_through(xs.astype(float), ys.astype(float), 30.0, 0.0, height=40)
+    assert slant == -0.25  # upright cuts would run through both strokes
+    along = xs - slant * (ys - 30.0)
+    above = ys < 50
+    first, second = ((strokes[k][ys, xs] > 0) & above for k in (0, 1))
+    assert len(cuts) == 1 and along[first].max() <= cuts[0] <= along[second].min()
+
+
+def test_spans_stay_small():
+    mask = np.zeros((80, 900), np.uint8)
+    for k in range(20):  # twenty narrow strokes close together: "1111..."
+        cv2.line(mask, (20 + 40 * k, 15), (20 + 40 * k, 65), 255, 4)
+    line, = find_lines(mask)
+    sizes = line.spans[:, 1] - line.spans[:, 0]
+    assert sizes.max() <= MAX_PIECES and len(line.spans) < 20 * MAX_PIECES
+
+
+def test_nothing_to_find():
+    assert find_lines(np.zeros((50, 50), np.uint8)) == []
+    specks = np.zeros((100, 100), np.uint8)
+    specks[10, 10] = specks[50, 60] = 255
+    assert find_lines(specks) == []

@@ -54,14 +54,15 @@ def status_of(item: ReviewItem) -> str:
     return "review" if item.reading.needs_review else ""
 
 
-def boxes_png(image: np.ndarray, reading: Reading, width: int = 240) -> bytes:
-    """The image, ``width`` pixels wide, with the digit boxes (red: doubtful digits)."""
+def boxes_png(image: np.ndarray, reading: Reading, width: int = 240, height: int = 120) -> bytes:
+    """The image, fitted in ``width`` x ``height`` pixels, with the digit boxes (red: doubtful
+    digits)."""
     from .preprocess import to_grayscale
 
     view = cv2.cvtColor(to_grayscale(image), cv2.COLOR_GRAY2BGR)
-    scale = width / view.shape[1]
-    view = cv2.resize(view, (width, max(1, round(view.shape[0] * scale))),
-                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
+    scale = min(width / view.shape[1], height / view.shape[0])
+    size = (max(1, round(view.shape[1] * scale)), max(1, round(view.shape[0] * scale)))
+    view = cv2.resize(view, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
     for (x, y, w, h), flag in zip(reading.boxes, reading.flagged):
         cv2.rectangle(view, (int(x * scale), int(y * scale)),
                       (int((x + w) * scale), int((y + h) * scale)),
@@ -91,8 +92,8 @@ class ReviewPanel:
         self.upload = W.FileUpload(accept="image/*", multiple=True, description="Upload images")
         self.read_button = W.Button(description="Read all", button_style="success")
         self.summary = W.HTML()
-        self.grid = W.GridBox(layout=W.Layout(grid_template_columns="repeat(3, 260px)",
-                                              grid_gap="8px"))
+        self.grid = W.GridBox(layout=W.Layout(
+            grid_template_columns="repeat(auto-fill, minmax(260px, 1fr))", grid_gap="8px"))
         self.save_button = W.Button(description="Save", disabled=True, button_style="primary")
         self.save_status = W.HTML()
         self.epochs = W.IntSlider(value=5, min=1, max=20, description="epochs")
@@ -178,7 +179,8 @@ class ReviewPanel:
                        f"read <b>{html.escape(reading.number)}</b>, confidence "
                        f"{reading.confidence:.0%}<br><small>{digits}</small>")
         picture = W.Image(value=boxes_png(image, reading), format="png",
-                          layout=W.Layout(max_width="240px"))
+                          layout=W.Layout(max_width="240px", max_height="120px",
+                                          object_fit="contain"))
         ok = W.Button(description="accept", tooltip="accept this number (or press Enter)",
                       layout=W.Layout(width="70px"))
         card = W.VBox([picture, label, W.HBox([answer, ok])],

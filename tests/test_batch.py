@@ -31,7 +31,7 @@ def _rows(csv_path):
 def test_killed_runs_resume_to_every_image_exactly_once(tmp_path):
     folder = tmp_path / "scans"
     folder.mkdir()
-    for copy in range(60):  # enough that every run below is killed before it ends
+    for copy in range(167):  # 1,503 images: every run below is killed before it ends
         for example in EXAMPLES:
             shutil.copy(example, folder / f"{copy:02d}-{example.name}")
     files = sorted(str(p) for p in folder.iterdir())

@@ -151,7 +151,7 @@ def _read_direct(image: np.ndarray, size: tuple[int, int], probs: np.ndarray, de
 
 def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
                     keep_steps: bool) -> Reading:
-    """The reading of a segmented image: its kept lines, joined by a space."""
+    """The reading of a segmented image: its rows of digits, joined by a space."""
     chosen = seg.chosen
     digits = seg.digits
     if not digits:
@@ -164,7 +164,7 @@ def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
     inv, (ox, oy) = 1.0 / steps.scale, steps.offset
     boxes = [(int(round(x * inv)) + ox, int(round(y * inv)) + oy, int(round(w * inv)),
               int(round(h * inv))) for x, y, w, h in (d.box for d in digits)]
-    lines = [r.best.text for r in chosen]
+    lines = ["".join(r.best.text for r in row) for row in seg.rows]
     return Reading(number=" ".join(lines), lines=lines, digits=labels, confidences=confidences,
                    probabilities=probs, boxes=boxes,
                    flagged=[c < DIGIT_REVIEW_BELOW for c in confidences], confidence=confidence,

@@ -24,7 +24,7 @@ from .scores import DEFAULT, Decoder, edge_scores
 from .normalize import add_border, to_mnist  # noqa: F401  (re-exported: the paper's steps)
 
 __all__ = ["Digit", "LineReading", "Segmentation", "segment", "segment_many", "lattices",
-           "decode_lattices", "add_border", "to_mnist"]
+           "decode_lattices", "rows_of", "add_border", "to_mnist"]
 
 Classifier = Callable[[np.ndarray], np.ndarray]
 
@@ -116,8 +116,36 @@ class Segmentation:
 
     @property
     def chosen(self) -> list[LineReading]:
-        """The readings of the lines in :attr:`lines`."""
-        return [r for r in self.readings if r.keep]
+        """The readings of the lines in :attr:`lines`, in reading order."""
+        return [r for row in self.rows for r in row]
+
+    @property
+    def rows(self) -> list[list[LineReading]]:
+        """The chosen lines by rows of writing: groups of digits side by side on one row (a
+        number written with gaps, ``0506 1990``) form one row, left to right."""
+        return rows_of([r for r in self.readings if r.keep])
+
+
+def _side_by_side(a: LineReading, b: LineReading) -> bool:
+    """Whether two lines are groups of one row: level with each other, side by side (their
+    boxes may overlap a little where slanted writing leans over the gap)."""
+    ax, ay, aw, ah = a.line.box
+    bx, by, bw, bh = b.line.box
+    level = min(ay + ah, by + bh) - max(ay, by) >= 0.5 * min(ah, bh)
+    return level and min(ax + aw, bx + bw) - max(ax, bx) <= 0.25 * min(aw, bw)
+
+
+def rows_of(readings: list[LineReading]) -> list[list[LineReading]]:
+    """Group lines (top to bottom) into rows of writing, each left to right."""
+    rows: list[list[LineReading]] = []
+    for r in readings:
+        row = next((row for row in rows if all(_side_by_side(r, o) for o in row)), None)
+        if row is None:
+            rows.append([r])
+        else:
+            row.append(r)
+            row.sort(key=lambda o: o.line.box[0])
+    return rows
 
 
 def _uniform(images: np.ndarray) -> np.ndarray:
@@ -200,7 +228,7 @@ def decode_lattices(found: list[list[tuple]], decoder: Decoder = DEFAULT,
         fits = number_format is None or any(r.keep for r in readings)
         if not fits:  # nothing fits: the best readings regardless, to be reviewed
             readings = _read_lines(lines, decoder, None)
-        kept = [r for r in readings if r.keep]
+        kept = [r for row in rows_of([r for r in readings if r.keep]) for r in row]
         results.append(Segmentation([r.digits(n) for n, r in enumerate(kept)], readings, fits))
     return results
 

@@ -6,7 +6,7 @@ import pytest
 
 from mnistreader.preprocess import preprocess
 from mnistreader.reader import decoder_of, read_number
-from mnistreader.segment import segment
+from mnistreader.segment import rows_of, segment
 
 SCALE = 3  # MNIST digits drawn 3x larger, as a pen would on paper
 
@@ -86,6 +86,21 @@ def test_two_lines_read_top_to_bottom(digit_images, best_model):
     assert [len(line) for line in seg.lines] == [3, 4]
     assert seg.lines[0][0].box[1] < seg.lines[1][0].box[1]
     assert read_number(255 - (top | bottom), best_model).number == "123 4567"
+
+
+def test_groups_of_digits_on_one_row_are_one_number():
+    from types import SimpleNamespace
+
+    def line(name, box):
+        return SimpleNamespace(name=name, line=SimpleNamespace(box=box))
+
+    # found top to bottom: the right group sits a little higher than the left one
+    right, left = line("1990", (300, 40, 260, 70)), line("0506", (20, 50, 290, 72))
+    below = line("42", (30, 200, 120, 70))
+    rows = rows_of([right, left, below])
+    assert [[r.name for r in row] for row in rows] == [["0506", "1990"], ["42"]]
+    far_apart = line("7", (40, 120, 50, 70))  # half a line lower: a row of its own
+    assert len(rows_of([left, far_apart])) == 2
 
 
 def test_ruled_line_through_the_digits(digit_images, best_model):

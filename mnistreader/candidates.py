@@ -295,6 +295,31 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
     return np.array(spans, np.int64).reshape(-1, 2)
 
 
+def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[int]]:
+    """Join lines that are one line of writing chained apart: level with each other (their
+    middle bands overlap by half) and overlapping side to side, as the pieces of broken
+    digits at different heights can be."""
+    def band(line):
+        return (float(np.median(stats[line, 1])),
+                float(np.median(stats[line, 1] + stats[line, 3])),
+                int(stats[line, 0].min()), int((stats[line, 0] + stats[line, 2]).max()))
+
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(lines)):
+            for b in range(a + 1, len(lines)):
+                (t0, b0, l0, r0), (t1, b1, l1, r1) = band(lines[a]), band(lines[b])
+                level = min(b0, b1) - max(t0, t1) >= 0.5 * min(b0 - t0, b1 - t1)
+                if level and min(r0, r1) > max(l0, l1):
+                    lines[a] = sorted(lines[a] + lines.pop(b), key=lambda k: stats[k, 0])
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(lines, key=lambda line: np.mean(stats[line, 1] + stats[line, 3] / 2))
+
+
 def find_lines(mask: np.ndarray) -> list[Line]:
     """Find the lines of writing in an ink mask and cut each into pieces.
 
@@ -328,7 +353,8 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     w, h = stats[:, 2], stats[:, 3]
     anchor = (h >= 0.5 * height) & ~((h < 0.35 * height) & (w > 2 * h))
     anchors = np.flatnonzero(anchor)
-    lines = [[int(anchors[k]) for k in line] for line in group_lines(stats[anchors])]
+    lines = _merge_interleaved([[int(anchors[k]) for k in line]
+                                for line in group_lines(stats[anchors])], stats)
     bands = [(float(np.median(stats[line, 1])), float(np.median(stats[line, 1] + stats[line, 3])))
              for line in lines]
     small = [(k, _nearest_line(lines, bands, stats, k, height))

@@ -92,3 +92,16 @@ def test_nothing_to_find():
     specks = np.zeros((100, 100), np.uint8)
     specks[10, 10] = specks[50, 60] = 255
     assert find_lines(specks) == []
+
+
+def test_lines_chained_apart_over_the_same_digits_are_joined():
+    from mnistreader.candidates import _merge_interleaved
+
+    # x, y, w, h, area: pieces of broken digits alternately high and low on one line ...
+    stats = np.array([[10, 40, 30, 40, 300], [50, 60, 30, 40, 300], [90, 42, 30, 40, 300],
+                      [130, 58, 30, 40, 300],
+                      [10, 200, 30, 50, 400], [60, 200, 30, 50, 400]])  # ... and a line below
+    lines = _merge_interleaved([[0, 2], [1, 3], [4, 5]], stats)
+    assert lines == [[0, 1, 2, 3], [4, 5]]
+    side_by_side = _merge_interleaved([[0, 1], [2, 3]], stats)  # not overlapping side to side
+    assert side_by_side == [[0, 1], [2, 3]]

@@ -297,8 +297,8 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
 
 def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[int]]:
     """Join lines that are one line of writing chained apart: level with each other (their
-    middle bands overlap by half) and overlapping side to side, as the pieces of broken
-    digits at different heights can be."""
+    middle bands overlap by half) and overlapping side to side or less than half a digit
+    apart, as the pieces of broken digits at different heights can be."""
     def band(line):
         return (float(np.median(stats[line, 1])),
                 float(np.median(stats[line, 1] + stats[line, 3])),
@@ -311,7 +311,7 @@ def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[i
             for b in range(a + 1, len(lines)):
                 (t0, b0, l0, r0), (t1, b1, l1, r1) = band(lines[a]), band(lines[b])
                 level = min(b0, b1) - max(t0, t1) >= 0.5 * min(b0 - t0, b1 - t1)
-                if level and min(r0, r1) > max(l0, l1):
+                if level and max(l0, l1) - min(r0, r1) < 0.5 * max(b0 - t0, b1 - t1):
                     lines[a] = sorted(lines[a] + lines.pop(b), key=lambda k: stats[k, 0])
                     merged = True
                     break

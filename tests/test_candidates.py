@@ -103,5 +103,8 @@ def test_lines_chained_apart_over_the_same_digits_are_joined():
                       [10, 200, 30, 50, 400], [60, 200, 30, 50, 400]])  # ... and a line below
     lines = _merge_interleaved([[0, 2], [1, 3], [4, 5]], stats)
     assert lines == [[0, 1, 2, 3], [4, 5]]
-    side_by_side = _merge_interleaved([[0, 1], [2, 3]], stats)  # not overlapping side to side
-    assert side_by_side == [[0, 1], [2, 3]]
+    touching = _merge_interleaved([[0, 1], [2, 3]], stats)  # level, a quarter digit apart
+    assert touching == [[0, 1, 2, 3]]
+    apart = stats.copy()
+    apart[2:4, 0] += 60  # a digit and more apart: two groups, read as one row later
+    assert _merge_interleaved([[0, 1], [2, 3]], apart) == [[0, 1], [2, 3]]

@@ -295,6 +295,17 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
     return np.array(spans, np.int64).reshape(-1, 2)
 
 
+def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
+    """Upright strokes far thinner than the pen that wrote the digits: what is left of a ruled
+    column line after rule removal, never a 1 (whose stroke is as wide as the others')."""
+    x, y, w, h, area = stats.T
+    pen = area / np.maximum(np.maximum(w, h), 1)  # mean width across the longer side
+    tall = h >= 0.5 * height
+    if tall.sum() < 2:
+        return np.zeros(len(stats), bool)
+    return tall & (h >= 4 * w) & (pen < 0.3 * float(np.median(pen[tall])))
+
+
 def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[int]]:
     """Join lines that are one line of writing chained apart: level with each other (their
     middle bands overlap by half) and overlapping side to side or less than half a digit
@@ -350,6 +361,10 @@ def find_lines(mask: np.ndarray) -> list[Line]:
         return []
     stats, ids = stats[keep], ids[keep]
     height = typical_height(stats, mask.shape)
+    hairline = _hairlines(stats, height)
+    if hairline.all():
+        return []
+    stats, ids = stats[~hairline], ids[~hairline]
     w, h = stats[:, 2], stats[:, 3]
     anchor = (h >= 0.5 * height) & ~((h < 0.35 * height) & (w > 2 * h))
     anchors = np.flatnonzero(anchor)

@@ -108,3 +108,17 @@ def test_lines_chained_apart_over_the_same_digits_are_joined():
     apart = stats.copy()
     apart[2:4, 0] += 60  # a digit and more apart: two groups, read as one row later
     assert _merge_interleaved([[0, 1], [2, 3]], apart) == [[0, 1], [2, 3]]
+
+
+def test_a_hairline_of_a_ruled_column_is_no_digit(digit_images):
+    mask, boxes = compose(digit_images, "46", size=(200, 400), top=50)
+    x, y, w, h = boxes[-1]
+    right = x + w  # the number's right end
+    hairline = mask.copy()
+    hairline[y:y + h, right + 30:right + 32] = 255  # what rule removal left of a column line
+    line, = find_lines(hairline)
+    assert line.box[0] + line.box[2] <= right + 2  # left out: the number ends at the 6
+    one = mask.copy()  # ... while a 1 written in the pen's width stays
+    cv2.line(one, (right + 30, y + 2), (right + 30, y + h - 2), 255, 9)
+    line, = find_lines(one)
+    assert line.box[0] + line.box[2] >= right + 30

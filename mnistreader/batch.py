@@ -190,11 +190,6 @@ def _left_to_read(files: list[Path], csv_path) -> tuple[list[Path], list[set[int
     return left, skips
 
 
-def _row(path: str, reading: Reading) -> tuple[str, str, str, str]:
-    return (path, reading.number, f"{reading.confidence:.3f}",
-            "review" if reading.needs_review else "")
-
-
 def read_many(paths: Iterable[str | os.PathLike], model: str | os.PathLike = "best",
               csv_path: str | os.PathLike | None = None, jobs: int = 1, *,
               resume: bool = False, dask: str | None = None, out=None, err=None,
@@ -230,7 +225,7 @@ def read_many(paths: Iterable[str | os.PathLike], model: str | os.PathLike = "be
         Exit status: 0 if every file was read, 1 if any failed. Unreadable files are reported
         on ``err`` (one line each) and skipped; the others are still read and saved.
     """
-    from .export import append_rows, format_rows
+    from .export import append_rows, format_rows, reading_row
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -258,7 +253,7 @@ def read_many(paths: Iterable[str | os.PathLike], model: str | os.PathLike = "be
                 failed += 1
                 print(f"mnistreader: {result}", file=err)
             else:
-                rows.append(_row(path, result))
+                rows.append(reading_row(path, result))
         out.write(format_rows([row[:2] for row in rows]))
         if csv_path is not None and rows:
             append_rows(csv_path, rows)

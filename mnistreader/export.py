@@ -24,10 +24,15 @@ from typing import Iterable, Sequence
 
 from ._atomic import atomic_open
 
-__all__ = ["CSVError", "HEADER", "neutralise", "format_rows", "append_rows", "written_paths",
+__all__ = ["CSVError", "HEADER", "REVIEW_MARKS", "NEEDS_REVIEW", "CHECKED", "CORRECTED",
+           "neutralise", "format_rows", "reading_row", "append_rows", "written_paths",
            "write_text_atomic"]
 
 HEADER = ("path", "number", "confidence", "review")
+#: what the ``review`` column may hold: nothing (the reader is sure), ``review`` (a person
+#: should look), ``checked`` (a person accepted the reading), ``corrected`` (a person changed it)
+NEEDS_REVIEW, CHECKED, CORRECTED = "review", "checked", "corrected"
+REVIEW_MARKS = ("", NEEDS_REVIEW, CHECKED, CORRECTED)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -48,6 +53,17 @@ def format_rows(rows: Iterable[Sequence[object]]) -> str:
     for row in rows:
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue()
+
+
+def reading_row(path: str, reading, review: str | None = None,
+                number: str | None = None) -> tuple[str, str, str, str]:
+    """The CSV row of a :class:`~mnistreader.reader.Reading` of the image ``path``:
+    ``(path, number, confidence, review)``; ``review`` and ``number`` default to what the
+    reader says (a person's correction gives both)."""
+    if review is None:
+        review = NEEDS_REVIEW if reading.needs_review else ""
+    number = reading.number if number is None else number
+    return (path, number, f"{reading.confidence:.3f}", review)
 
 
 @contextlib.contextmanager
@@ -88,7 +104,7 @@ def _is_whole(line: bytes, fields: int, ours: bool) -> bool:
     Rows are written whole, line end included, in one write: a last line without one was
     cut short by a crash, unless it is complete anyway (a file typed by hand, a spreadsheet
     that leaves out the final line end). A row of this package's own columns is whole when
-    its confidence is a number and its review cell is empty or ``review``.
+    its confidence is a number and its review cell one of :data:`REVIEW_MARKS`.
     """
     try:
         rows = list(csv.reader([line.decode("utf-8")], strict=True))
@@ -101,7 +117,7 @@ def _is_whole(line: bytes, fields: int, ours: bool) -> bool:
             float(rows[0][2])
         except ValueError:
             return False
-        return rows[0][3] in ("", "review")
+        return rows[0][3] in REVIEW_MARKS
     return True
 
 

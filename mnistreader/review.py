@@ -22,12 +22,10 @@ import cv2
 import ipywidgets as W
 import numpy as np
 
+from .export import CHECKED, CORRECTED, reading_row
 from .reader import Reading, read_numbers
 
 __all__ = ["ReviewPanel", "ReviewItem", "status_of"]
-
-#: the ``review`` column of a row a person has seen
-CHECKED, CORRECTED = "checked", "corrected"
 
 
 @dataclass
@@ -47,11 +45,17 @@ class ReviewItem:
         return self.answer.value.strip().replace(" ", "")
 
 
-def status_of(item: ReviewItem) -> str:
-    """The ``review`` column of the item's row: who vouches for its number."""
+def status_of(item: ReviewItem) -> str | None:
+    """The ``review`` column of the item's row when a person vouches for its number (None:
+    as the reader says)."""
     if item.accepted:
         return CORRECTED if item.number != item.reading.number else CHECKED
-    return "review" if item.reading.needs_review else ""
+    return None
+
+
+def _row(item: ReviewItem) -> tuple[str, str, str, str]:
+    """The item's CSV row, with the number as a person accepted it."""
+    return reading_row(item.name, item.reading, status_of(item), number=item.number)
 
 
 def boxes_png(image: np.ndarray, reading: Reading, width: int = 240, height: int = 120) -> bytes:
@@ -213,9 +217,9 @@ class ReviewPanel:
         """The CSV rows of the items not saved yet, or changed since they were."""
         rows = []
         for item in self.items:
-            status = status_of(item)
-            if item.saved != (item.number, status) and item.number.isdigit():
-                rows.append((item.name, item.number, f"{item.reading.confidence:.3f}", status))
+            row = _row(item)
+            if item.saved != (row[1], row[3]) and item.number.isdigit():
+                rows.append(row)
         return rows
 
     def save(self) -> int:
@@ -226,7 +230,8 @@ class ReviewPanel:
         path = Path(self.csv_path.value)
         append_rows(path, rows)
         for item in self.items:
-            item.saved = (item.number, status_of(item))
+            row = _row(item)
+            item.saved = (row[1], row[3])
         corrected = sum(row[3] == CORRECTED for row in rows)
         self.save_status.value = (f"appended {len(rows)} rows to {html.escape(str(path))} "
                                   f"({corrected} corrected by hand)")

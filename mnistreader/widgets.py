@@ -26,7 +26,7 @@ import matplotlib
 
 import numpy as np
 
-from .export import append_rows
+from .export import append_rows, reading_row
 from .persist import ModelFileError, load_model, shipped_models
 from .preprocess import ImageError
 from .reader import Reading, read_number
@@ -342,9 +342,7 @@ class ReaderApp:
         if self.reading is None:
             raise ValueError("read a number first")
         path = Path(self.csv_path.value)
-        append_rows(path, [(self.image_name, self.reading.number,
-                            f"{self.reading.confidence:.3f}",
-                            "review" if self.reading.needs_review else "")])
+        append_rows(path, [reading_row(self.image_name, self.reading)])
         self.save_status.value = f"saved <b>{html.escape(self.reading.number)}</b> to {path}"
         return path
 

@@ -88,6 +88,10 @@ def test_a_line_cut_short_by_a_crash_is_removed_on_the_next_append(tmp_path):
     path.write_bytes(whole + b"c.png,678,0.990,")  # only the line end was lost: a whole row
     append_rows(path, [("d.png", "9", "0.950", "")])
     assert path.read_bytes() == whole + b"c.png,678,0.990,\nd.png,9,0.950,\n"
+    for mark in ("checked", "corrected"):  # rows a person saved from the Review tab, too
+        path.write_bytes(whole + f"c.png,678,0.990,{mark}".encode())
+        append_rows(path, [("d.png", "9", "0.950", "")])
+        assert path.read_bytes() == whole + f"c.png,678,0.990,{mark}\nd.png,9,0.950,\n".encode()
     path.write_bytes(b"path,numb")  # a crash while the header was written
     with pytest.warns(UserWarning):
         append_rows(path, [("d.png", "9", "0.950", "")])

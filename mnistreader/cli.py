@@ -169,7 +169,7 @@ def _teach(args) -> int:
     used = [(p, n) for p, n in pairs if p in kept]
     print(f"saved {args.out}: taught on {len(examples.labels)} digits of {len(used)} of "
           f"{len(pairs)} images; whole numbers right on them: before "
-          f"{whole_number_accuracy(base, used):.1%}, after "
+          f"{examples.read_right / max(1, len(used)):.1%}, after "
           f"{whole_number_accuracy(net, used):.1%}; MNIST test accuracy "
           f"{evaluate(net, 'test'):.4f}")
     return 1 if examples.problems else 0

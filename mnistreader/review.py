@@ -264,7 +264,7 @@ class ReviewPanel:
         self.teach_button.disabled = True
         try:
             base = self.model()
-            before = whole_number_accuracy(base, pairs, load=images.__getitem__)
+            before = examples.read_right / len(pairs)  # a reading right is always used
             net = teach(base, examples, epochs=epochs, source="review",
                         on_epoch=lambda _, epoch: setattr(self.progress, "value", epoch))
             after = whole_number_accuracy(net, pairs, load=images.__getitem__)

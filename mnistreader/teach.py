@@ -48,12 +48,16 @@ class Examples:
         The images the digits came from.
     problems : list of str
         One line per image that could not be used, naming it and why.
+    read_right : int
+        How many of the images the model that cut them read exactly right (the accuracy
+        before teaching, without reading them again).
     """
 
     images: np.ndarray
     labels: np.ndarray
     used: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    read_right: int = 0
 
 
 def corrections(csv_path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -121,12 +125,10 @@ def _load(name: str) -> np.ndarray:
     base, page = split_page_name(name)
     if Path(name).exists() or page is None:
         return load_image(name)
-    total = None
-    for found, image in iter_pages(base, skip=()):
-        total = found
+    for found, image in iter_pages(base, skip=range(1, page)):  # render that page only
         if found == name:
             return image
-    raise ImageError(f"{name}: no such page" + ("" if total else f" ({base} has no pages)"))
+    raise ImageError(f"{name}: no such page")
 
 
 def digit_examples(pairs: list[tuple[str, str]], model="best", *, chunk: int = 16,
@@ -145,7 +147,7 @@ def digit_examples(pairs: list[tuple[str, str]], model="best", *, chunk: int = 1
     from .reader import read_numbers
 
     load = load or _load
-    images, labels, used, problems = [], [], [], []
+    images, labels, used, problems, right = [], [], [], [], 0
     for start in range(0, len(pairs), chunk):
         loaded = []
         for path, number in pairs[start:start + chunk]:
@@ -167,8 +169,9 @@ def digit_examples(pairs: list[tuple[str, str]], model="best", *, chunk: int = 1
                 images.append(np.asarray(reading.images, np.float32).reshape(-1, 28, 28))
                 labels.extend(int(d) for d in number)
                 used.append(path)
+                right += reading.number == number
     stacked = np.concatenate(images) if images else np.zeros((0, 28, 28), np.float32)
-    return Examples(stacked, np.asarray(labels, np.int64), used, problems)
+    return Examples(stacked, np.asarray(labels, np.int64), used, problems, right)
 
 
 def _epoch_data(examples: Examples, mnist, net: Network, rng: np.random.Generator,

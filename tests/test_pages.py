@@ -117,3 +117,12 @@ def test_resume_skips_the_pages_already_read(scans, tmp_path):
     assert pages == [f"{pdf}#2", str(EXAMPLES["880"])]
     assert split_page_name("a#b.png#12") == ("a#b.png", 12)
     assert split_page_name("scan#.png") == ("scan#.png", None)
+
+
+def test_teaching_reads_a_page_by_its_name(scans):
+    from mnistreader.teach import digit_examples
+
+    pdf = scans / "form.pdf"
+    examples = digit_examples([(f"{pdf}#2", "0215"), (f"{pdf}#9", "1")], "best")
+    assert examples.used == [f"{pdf}#2"] and examples.read_right == 1
+    assert examples.problems == [f"{pdf}#9: no such page; not used"]

@@ -24,7 +24,8 @@ import numpy as np
 from .cuts import cuts_through, writing_slant
 from .preprocess import typical_height, writing_components
 
-__all__ = ["Line", "find_lines", "group_lines", "line_pieces", "recut", "cut_all", "MAX_PIECES"]
+__all__ = ["Line", "find_lines", "group_lines", "line_pieces", "recut", "cut_all", "level",
+           "MAX_PIECES"]
 
 #: a candidate digit joins at most this many pieces
 MAX_PIECES = 6
@@ -306,28 +307,35 @@ def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
     return tall & (h >= 4 * w) & (pen < 0.3 * float(np.median(pen[tall])))
 
 
+def level(top0: float, bottom0: float, top1: float, bottom1: float) -> bool:
+    """Whether two bands of writing (top and bottom rows) are level with each other: they
+    overlap by at least half the lower one."""
+    return min(bottom0, bottom1) - max(top0, top1) >= 0.5 * min(bottom0 - top0, bottom1 - top1)
+
+
 def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[int]]:
-    """Join lines that are one line of writing chained apart: level with each other (their
-    middle bands overlap by half) and overlapping side to side or less than half a digit
-    apart, as the pieces of broken digits at different heights can be."""
+    """Join lines that are one line of writing chained apart: level with each other (by
+    their middle bands) and overlapping side to side or less than half a digit apart, as the
+    pieces of broken digits at different heights can be."""
     def band(line):
         return (float(np.median(stats[line, 1])),
                 float(np.median(stats[line, 1] + stats[line, 3])),
                 int(stats[line, 0].min()), int((stats[line, 0] + stats[line, 2]).max()))
 
-    merged = True
-    while merged:
-        merged = False
+    def one_line(a, b):
+        (t0, b0, l0, r0), (t1, b1, l1, r1) = band(a), band(b)
+        return level(t0, b0, t1, b1) and max(l0, l1) - min(r0, r1) < 0.5 * max(b0 - t0, b1 - t1)
+
+    def mergeable():
         for a in range(len(lines)):
             for b in range(a + 1, len(lines)):
-                (t0, b0, l0, r0), (t1, b1, l1, r1) = band(lines[a]), band(lines[b])
-                level = min(b0, b1) - max(t0, t1) >= 0.5 * min(b0 - t0, b1 - t1)
-                if level and max(l0, l1) - min(r0, r1) < 0.5 * max(b0 - t0, b1 - t1):
-                    lines[a] = sorted(lines[a] + lines.pop(b), key=lambda k: stats[k, 0])
-                    merged = True
-                    break
-            if merged:
-                break
+                if one_line(lines[a], lines[b]):
+                    return a, b
+        return None
+
+    while (pair := mergeable()) is not None:
+        a, b = pair
+        lines[a] = sorted(lines[a] + lines.pop(b), key=lambda k: stats[k, 0])
     return sorted(lines, key=lambda line: np.mean(stats[line, 1] + stats[line, 3] / 2))
 
 

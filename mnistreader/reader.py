@@ -152,7 +152,8 @@ def _read_direct(image: np.ndarray, size: tuple[int, int], probs: np.ndarray, de
 def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
                     keep_steps: bool) -> Reading:
     """The reading of a segmented image: its rows of digits, joined by a space."""
-    chosen = seg.chosen
+    rows = seg.rows
+    chosen = [r for row in rows for r in row]
     digits = seg.digits
     if not digits:
         raise NoDigitsError("no digits found")
@@ -164,7 +165,7 @@ def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
     inv, (ox, oy) = 1.0 / steps.scale, steps.offset
     boxes = [(int(round(x * inv)) + ox, int(round(y * inv)) + oy, int(round(w * inv)),
               int(round(h * inv))) for x, y, w, h in (d.box for d in digits)]
-    lines = ["".join(r.best.text for r in row) for row in seg.rows]
+    lines = ["".join(r.best.text for r in row) for row in rows]
     return Reading(number=" ".join(lines), lines=lines, digits=labels, confidences=confidences,
                    probabilities=probs, boxes=boxes,
                    flagged=[c < DIGIT_REVIEW_BELOW for c in confidences], confidence=confidence,

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .candidates import DOUBT_BELOW, RECUT_FROM, Line, find_lines, recut
+from .candidates import DOUBT_BELOW, RECUT_FROM, Line, find_lines, level, recut
 from .decode import NumberFormat, Path, best_paths, choose, number_confidence
 from .scores import DEFAULT, Decoder, edge_scores
 from .normalize import add_border, to_mnist  # noqa: F401  (re-exported: the paper's steps)
@@ -131,8 +131,8 @@ def _side_by_side(a: LineReading, b: LineReading) -> bool:
     boxes may overlap a little where slanted writing leans over the gap)."""
     ax, ay, aw, ah = a.line.box
     bx, by, bw, bh = b.line.box
-    level = min(ay + ah, by + bh) - max(ay, by) >= 0.5 * min(ah, bh)
-    return level and min(ax + aw, bx + bw) - max(ax, bx) <= 0.25 * min(aw, bw)
+    overlap = min(ax + aw, bx + bw) - max(ax, bx)
+    return level(ay, ay + ah, by, by + bh) and overlap <= 0.25 * min(aw, bw)
 
 
 def rows_of(readings: list[LineReading]) -> list[list[LineReading]]:

@@ -13,6 +13,13 @@ import numpy as np
 
 __all__ = ["writing_slant", "cut_points", "cuts_through", "CUT_SLANTS"]
 
+#: no cut nearer than this many digit heights to a component's end ...
+CUT_MARGIN = 0.2
+#: ... or to another cut
+CUT_SPACING = 0.18
+#: a component gets this many cuts per digit height of its width (at least two)
+CUTS_PER_HEIGHT = 2.5
+
 
 def writing_slant(xs: np.ndarray, ys: np.ndarray, owner: np.ndarray, count: int) -> float:
     """Slant ``dx/dy`` of strokes: each component's second moments, pooled over components."""
@@ -37,12 +44,12 @@ def cut_points(along: np.ndarray, height: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Positions (deslanted x) of the cuts, ascending; none nearer than a fifth of a digit
-        height to each other or to the component's ends.
+        Positions (deslanted x) of the cuts, ascending; none nearer than :data:`CUT_SPACING`
+        digit heights to each other or :data:`CUT_MARGIN` to the component's ends.
     """
     profile = np.bincount(along.astype(np.int64)).astype(np.float64)
     width = len(profile)
-    margin, spacing = max(2, int(0.2 * height)), max(2, int(0.18 * height))
+    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
     if width < 2 * margin + 1:
         return np.empty(0)
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
@@ -52,7 +59,7 @@ def cut_points(along: np.ndarray, height: float) -> np.ndarray:
     if len(candidates) == 0:
         candidates = inner
     candidates = candidates[np.argsort(smooth[candidates], kind="stable")]
-    wanted = max(2, int(round(2.5 * width / height)))
+    wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
     chosen: list[int] = []
     for c in candidates.tolist():
         if all(abs(c - o) >= spacing for o in chosen):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["to_mnist", "crop_to_mnist", "frame_ink_dark", "add_border", "stroke_width", "MNIST_SIZE", "MNIST_BOX",
-           "MNIST_STROKE"]
+__all__ = ["to_mnist", "crop_to_mnist", "frame_ink_dark", "add_border", "stroke_width", "deskew",
+           "MNIST_SIZE", "MNIST_BOX", "MNIST_STROKE"]
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
@@ -108,6 +108,33 @@ def to_mnist(digit: np.ndarray, *, stroke: bool = True) -> np.ndarray:
     left = min(max(int(round(MNIST_SIZE / 2 - 0.5 - cx)), 0), MNIST_SIZE - nw)
     out[top:top + nh, left:left + nw] = small
     return out
+
+
+def deskew(image: np.ndarray) -> np.ndarray:
+    """Shear a normalised digit upright: its ink's second moments say how it leans.
+
+    The classic deskewing of MNIST: the shear ``mu11 / mu02`` that makes the ink's main axis
+    vertical, about the row of its centre of mass.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(28, 28)`` float32 digit, ink bright (from :func:`to_mnist`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The upright digit, same shape and dtype; the input itself when it holds no ink.
+    """
+    image = np.asarray(image, np.float32)
+    m = cv2.moments(image)
+    if m["m00"] <= 0 or m["mu02"] <= 1e-2:
+        return image
+    shear = m["mu11"] / m["mu02"]
+    centre = m["m01"] / m["m00"]
+    warp = np.float32([[1, shear, -shear * centre], [0, 1, 0]])
+    return cv2.warpAffine(image, warp, image.shape[::-1],
+                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
 
 
 def frame_ink_dark(gray: np.ndarray) -> bool:

@@ -7,10 +7,12 @@
 
 A small image (both sides at most :data:`DIGIT_CROP` pixels: an MNIST, USPS or exam-box
 crop) is taken to be a single digit and classified directly, without segmentation (the
-paper's flowchart), after MNIST's normalisation. Every reading has one calibrated
-probability of being right, ``confidence``; readings below the model's review threshold are
-marked ``needs_review``. An expected format (digit count, value range) makes the reader
-choose the best reading that fits, or flag the image when none does.
+paper's flowchart), after MNIST's normalisation: as written and deskewed, the two views'
+probabilities averaged (digits written by other people lean differently from MNIST's).
+Every reading has one calibrated probability of being right, ``confidence``; readings below
+the model's review threshold are marked ``needs_review``. An expected format (digit count,
+value range) makes the reader choose the best reading that fits, or flag the image when none
+does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from . import decode
 from .decode import NumberFormat, number_confidence
 from .network import Network
-from .normalize import crop_to_mnist
+from .normalize import crop_to_mnist, deskew
 from .persist import load_model
 from .preprocess import ImageError, Preprocessed, load_image, preprocess, to_grayscale
 from .scores import Decoder
@@ -126,6 +128,12 @@ def _prepare(image, name: str):
     return "segment", preprocess(image)
 
 
+def _direct_probs(classify, images: np.ndarray) -> np.ndarray:
+    """Digit probabilities of one-digit crops: the mean over the crop as written and deskewed."""
+    upright = np.stack([deskew(image) for image in images])
+    return (classify(images) + classify(upright)) / 2
+
+
 def _read_direct(image: np.ndarray, size: tuple[int, int], probs: np.ndarray, decoder: Decoder,
                  number_format: NumberFormat | None, review_below: float) -> Reading:
     """The reading of a one-digit crop (``size`` pixels, normalised to ``image``) from its
@@ -219,7 +227,8 @@ def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Networ
     with threadpool_limits(1):  # a few crops at a time: one BLAS thread is faster
         segmentations = segment_many([prepared[i][1].mask for i in to_segment], classify,
                                      decoder=decoder, number_format=number_format)
-        direct_probs = classify(np.stack([prepared[i][1] for i in direct])) if direct else []
+        direct_probs = _direct_probs(classify, np.stack([prepared[i][1] for i in direct])) \
+            if direct else []
     results: list = list(prepared)
     for i, seg in zip(to_segment, segmentations):
         try:

@@ -48,8 +48,9 @@ def _bands(rows: np.ndarray, margin: int) -> list[tuple[int, int]]:
 
 def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
     """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
-    lines = np.count_nonzero(runs.any(axis=1 if vertical else 0))
-    thickness = np.count_nonzero(runs) / max(1, lines)
+    # the rule's own thickness: the median across it (strokes on it only make the mean larger)
+    across = np.count_nonzero(runs, axis=1 if vertical else 0)
+    thickness = float(np.median(across[across > 0])) if across.any() else 0.0
     k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
     kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
     out = np.zeros(mask.shape, bool)

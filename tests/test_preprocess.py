@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mnistreader.normalize import add_border, crop_to_mnist, stroke_width, to_mnist
+from mnistreader.normalize import add_border, crop_to_mnist, deskew, stroke_width, to_mnist
 from mnistreader.preprocess import (DIGIT_HEIGHT, binarize, invert, load_image, mask_height,
                                     preprocess, remove_rules, to_grayscale, typical_height,
                                     ImageError)
@@ -99,6 +99,23 @@ def test_typical_height_ignores_bands_rules_and_specks():
                (100, 120, 150, 3, 450)]    # an underline
     specks = [(60 + 7 * k, 160, 3, 3, 9) for k in range(30)]
     assert typical_height(np.array(digits + clutter + specks), (200, 320)) == 30
+
+
+def test_deskew_sets_leaning_digits_upright(mnist_test):
+    images = mnist_test[0][:100].astype(np.float32) / 255
+
+    def lean(image, shear):
+        return cv2.warpAffine(image, np.float32([[1, shear, -shear * 13.5], [0, 1, 0]]), (28, 28))
+
+    def skew(image):
+        m = cv2.moments(image)
+        return m["mu11"] / m["mu02"]
+
+    for shear in (-0.4, 0.4):
+        upright = [deskew(lean(x, shear)) for x in images]
+        assert max(abs(skew(x)) for x in upright) < 0.05
+        assert all(x.shape == (28, 28) and x.dtype == np.float32 for x in upright)
+    assert not deskew(np.zeros((28, 28), np.float32)).any()
 
 
 def test_crop_to_mnist_reads_small_crops_of_any_kind(mnist_test, best_model):

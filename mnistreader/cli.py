@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--documents", type=_positive_int, default=3000,
                    help="synthetic numbers to fit on (default: 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+
+    p = sub.add_parser("committee", help="join networks trained alike into one model whose "
+                                         "members vote, fit its decoder and save it")
+    p.add_argument("members", nargs="+", metavar="MODEL",
+                   help="'best', 'paper' or model files, each a network or a committee")
+    p.add_argument("--out", required=True, type=Path, help="model file to write (.npz)")
+    p.add_argument("--documents", type=_positive_int, default=3000,
+                   help="synthetic numbers to fit the decoder on (default: 3000)")
     return parser
 
 
@@ -124,13 +132,17 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from .committee import Committee
     from .persist import load_model
     from .train import evaluate
 
     net = load_model(args.model)
     accuracy = evaluate(net, "test")
-    print(f"model {args.model}: {' -> '.join(map(str, net.sizes))}, "
-          f"{net.activation} hidden, {net.loss} loss")
+    if isinstance(net, Committee):
+        print(f"model {args.model}: {net}")
+    else:
+        print(f"model {args.model}: {' -> '.join(map(str, net.sizes))}, "
+              f"{net.activation} hidden, {net.loss} loss")
     print(f"test accuracy {accuracy:.4f}")
     return 0
 
@@ -189,6 +201,25 @@ def _calibrate(args) -> int:
     return 0
 
 
+def _committee(args) -> int:
+    from .calibrate import calibrate
+    from .committee import Committee
+    from .persist import load_model, save_model
+    from .train import evaluate
+
+    loaded = [load_model(m) for m in args.members]
+    members = [n for net in loaded for n in (net.members if isinstance(net, Committee) else [net])]
+    committee = Committee(members, {"preset": "committee", "made_of": [str(m) for m in args.members]})
+    committee.meta["decoder"] = calibrate(committee, documents=args.documents,
+                                          jobs=min(2, os.cpu_count() or 1)).to_meta()
+    committee.meta["test_accuracy"] = evaluate(committee, "test")
+    dtype = "float16" if all(n.meta.get("dtype") == "float16" for n in loaded) else "float32"
+    save_model(committee, args.out, dtype=dtype)
+    print(f"saved {args.out}: {committee}, test accuracy {committee.meta['test_accuracy']:.4f}; "
+          f"decoder fitted on {args.documents} synthetic numbers")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     from .data import MNISTError
@@ -198,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "read": _read, "calibrate": _calibrate,
-                "teach": _teach}
+                "teach": _teach, "committee": _committee}
     try:
         return handlers[args.command](args)
     except (MNISTError, ModelFileError, CSVError, ImageError, OSError, ValueError) as exc:

@@ -2,7 +2,9 @@
 
 A model file is a NumPy ``.npz`` archive holding the arrays ``w0, b0, w1, b1, ...`` and one
 string array ``meta``: JSON with the architecture, activation, loss, preset, seed, epochs,
-accuracy, package version and training history. It is loaded with ``allow_pickle=False``, so
+accuracy, package version and training history. A :class:`~mnistreader.committee.Committee`
+is one file too (format version 2): member ``k``'s arrays are ``m{k}_w0, m{k}_b0, ...`` and
+``meta["members"]`` lists each member's metadata. It is loaded with ``allow_pickle=False``, so
 loading a model never runs code; a pickle is refused. Saving writes a temporary file beside the
 target and renames it over the target, so an interrupted save never destroys an existing model.
 """
@@ -18,12 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_open
+from .committee import Committee
 from .network import Network
 
 __all__ = ["ModelFileError", "save_model", "load_model", "shipped_models", "model_path"]
 
 FORMAT = "mnistreader-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: committees; a single network is still written as version 1
 SHIPPED = ("paper", "best")
 
 
@@ -31,8 +34,9 @@ class ModelFileError(ValueError):
     """A model file is missing, unreadable, corrupted or not a mnistreader model."""
 
 
-def save_model(net: Network, path: str | os.PathLike, *, dtype: str = "float32") -> Path:
-    """Write ``net`` and its ``meta`` to ``path`` atomically.
+def save_model(net: Network | Committee, path: str | os.PathLike, *,
+               dtype: str = "float32") -> Path:
+    """Write ``net`` (a network or a committee) and its ``meta`` to ``path`` atomically.
 
     Parameters
     ----------
@@ -49,14 +53,22 @@ def save_model(net: Network, path: str | os.PathLike, *, dtype: str = "float32")
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype must be 'float32' or 'float16', not {dtype!r}")
     path = Path(path)
+    members = net.members if isinstance(net, Committee) else [net]
     meta = dict(net.meta)
-    meta.update(format=FORMAT, format_version=FORMAT_VERSION, sizes=net.sizes,
-                activation=net.activation, loss=net.loss, dtype=dtype,
-                package_version=__version__)
-    arrays = {"meta": np.array(json.dumps(meta))}
-    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-        arrays[f"w{i}"] = w.astype(dtype)
-        arrays[f"b{i}"] = b.astype(dtype)
+    meta.update(format=FORMAT, format_version=2 if isinstance(net, Committee) else 1,
+                dtype=dtype, package_version=__version__)
+    arrays = {}
+    for k, member in enumerate(members):
+        prefix = f"m{k}_" if isinstance(net, Committee) else ""
+        for i, (w, b) in enumerate(zip(member.weights, member.biases)):
+            arrays[f"{prefix}w{i}"] = w.astype(dtype)
+            arrays[f"{prefix}b{i}"] = b.astype(dtype)
+    shapes = [dict(sizes=m.sizes, activation=m.activation, loss=m.loss) for m in members]
+    if isinstance(net, Committee):
+        meta["members"] = [dict(m.meta, **shape) for m, shape in zip(members, shapes)]
+    else:
+        meta.update(shapes[0])
+    arrays["meta"] = np.array(json.dumps(meta))
     with atomic_open(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
     return path
@@ -74,8 +86,9 @@ def shipped_models() -> tuple[str, ...]:
     return SHIPPED
 
 
-def load_model(name_or_path: str | os.PathLike = "best") -> Network:
-    """Load a shipped model (``"paper"`` or ``"best"``) or a model file.
+def load_model(name_or_path: str | os.PathLike = "best") -> Network | Committee:
+    """Load a shipped model (``"paper"`` or ``"best"``) or a model file: a network, or a
+    committee of networks.
 
     Raises
     ------
@@ -108,7 +121,7 @@ def load_model(name_or_path: str | os.PathLike = "best") -> Network:
     return _network_from_arrays(path, arrays)
 
 
-def _network_from_arrays(path: Path, arrays: dict) -> Network:
+def _network_from_arrays(path: Path, arrays: dict) -> Network | Committee:
     try:
         meta = json.loads(str(arrays["meta"]))
     except (KeyError, json.JSONDecodeError) as exc:
@@ -118,23 +131,42 @@ def _network_from_arrays(path: Path, arrays: dict) -> Network:
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(f"{path}: made by a newer mnistreader (format "
                              f"{meta['format_version']}); upgrade mnistreader to load it")
-    layers = len(meta.get("sizes", [])) - 1
+    if "members" not in meta:
+        net = _layers(path, arrays, meta, "")
+        net.meta = meta
+        return net
+    members = meta.pop("members")
+    if not isinstance(members, list) or not members:
+        raise ModelFileError(f"{path}: a committee without members")
+    nets = []
+    for k, member_meta in enumerate(members):
+        net = _layers(path, arrays, member_meta, f"m{k}_")
+        net.meta = member_meta
+        nets.append(net)
     try:
-        weights = [arrays[f"w{i}"] for i in range(layers)]
-        biases = [arrays[f"b{i}"] for i in range(layers)]
+        return Committee(nets, meta)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
+
+
+def _layers(path: Path, arrays: dict, meta: dict, prefix: str) -> Network:
+    """The network whose arrays are ``{prefix}w0, {prefix}b0, ...``, checked against ``meta``."""
+    sizes = meta.get("sizes", []) if isinstance(meta, dict) else []
+    layers = len(sizes) - 1
+    try:
+        weights = [arrays[f"{prefix}w{i}"] for i in range(layers)]
+        biases = [arrays[f"{prefix}b{i}"] for i in range(layers)]
     except KeyError as exc:
         raise ModelFileError(f"{path}: array {exc.args[0]} is missing") from exc
     for i, w in enumerate(weights):
-        expected = (meta["sizes"][i], meta["sizes"][i + 1])
+        expected = (sizes[i], sizes[i + 1])
         if w.shape != expected or biases[i].shape != expected[1:]:
             raise ModelFileError(f"{path}: layer {i} has shape {w.shape}, metadata says {expected}")
         if not (np.issubdtype(w.dtype, np.floating) and np.isfinite(w).all()
                 and np.isfinite(biases[i]).all()):
             raise ModelFileError(f"{path}: layer {i} holds non-finite or non-float values")
     try:
-        net = Network(weights, biases, activation=meta.get("activation", "sigmoid"),
-                      loss=meta.get("loss", "mse"))
+        return Network(weights, biases, activation=meta.get("activation", "sigmoid"),
+                       loss=meta.get("loss", "mse"))
     except ValueError as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
-    net.meta = meta
-    return net

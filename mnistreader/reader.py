@@ -26,6 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import decode
+from .committee import Committee
 from .decode import NumberFormat, number_confidence
 from .network import Network
 from .normalize import crop_to_mnist, deskew
@@ -92,12 +93,13 @@ class Reading:
     segmentation: Segmentation | None = field(default=None, repr=False)
 
 
-_MODELS: dict[str, Network] = {}
+_MODELS: dict[str, Network | Committee] = {}
 
 
-def get_model(model: str | os.PathLike | Network = "best") -> Network:
-    """Return ``model`` itself if it is a Network, else load it once and keep it."""
-    if isinstance(model, Network):
+def get_model(model: str | os.PathLike | Network | Committee = "best") -> Network | Committee:
+    """Return ``model`` itself if it is a Network or a Committee, else load it once and keep
+    it."""
+    if isinstance(model, (Network, Committee)):
         return model
     key = str(model)
     if key not in _MODELS:
@@ -105,7 +107,7 @@ def get_model(model: str | os.PathLike | Network = "best") -> Network:
     return _MODELS[key]
 
 
-def decoder_of(net: Network) -> Decoder:
+def decoder_of(net: Network | Committee) -> Decoder:
     """The decoder calibrated for ``net`` (stored in its model file), or the default one."""
     return Decoder.from_meta(net.meta.get("decoder"))
 
@@ -182,7 +184,8 @@ def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
                    steps=steps if keep_steps else None, segmentation=seg if keep_steps else None)
 
 
-def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Network = "best", *,
+def read_numbers(images: Sequence[np.ndarray],
+                 model: str | os.PathLike | Network | Committee = "best", *,
                  review_below: float | None = None, paths: Sequence | None = None,
                  keep_steps: bool = False,
                  number_format: NumberFormat | None = None) -> list[Reading | ImageError]:
@@ -247,7 +250,7 @@ def read_numbers(images: Sequence[np.ndarray], model: str | os.PathLike | Networ
     return results
 
 
-def read_number(image_or_path, model: str | os.PathLike | Network = "best", *,
+def read_number(image_or_path, model: str | os.PathLike | Network | Committee = "best", *,
                 review_below: float | None = None,
                 number_format: NumberFormat | None = None) -> Reading:
     """Read the handwritten number in one image.

@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from .committee import Committee
 from .network import Network, as_input, one_hot
 from .preprocess import ImageError
 
@@ -197,13 +198,14 @@ def _epoch_data(examples: Examples, mnist, net: Network, rng: np.random.Generato
 def teach(model, examples: Examples, *, epochs: int = 5, lr: float = 0.01,
           batch_size: int = 128, seed: int = 0, mnist=None, source: str | None = None,
           progress: bool = False,
-          on_epoch: Callable[[Network, int], None] | None = None) -> Network:
+          on_epoch: Callable[[Network, int], None] | None = None) -> Network | Committee:
     """Fine-tune a copy of ``model`` on ``examples`` mixed with MNIST; the input is untouched.
 
     Parameters
     ----------
-    model : str, path-like or Network
-        The model to start from (``"best"``, ``"paper"``, a model file or a network).
+    model : str, path-like, Network or Committee
+        The model to start from (``"best"``, ``"paper"``, a model file, a network or a
+        committee, whose every member is taught).
     examples : Examples
         The user's digits, from :func:`digit_examples`.
     epochs, lr, batch_size, seed
@@ -213,27 +215,45 @@ def teach(model, examples: Examples, *, epochs: int = 5, lr: float = 0.01,
     source : str, optional
         What the examples came from (a CSV file name), recorded in the model's metadata.
     on_epoch : callable, optional
-        Called as ``on_epoch(net, epoch)`` after every epoch (progress bars, widgets).
+        Called as ``on_epoch(net, epoch)`` after every epoch of every network taught (progress
+        bars, widgets).
 
     Returns
     -------
-    Network
+    Network or Committee
         The taught copy; ``meta["taught"]`` records what it was taught from.
     """
-    from threadpoolctl import threadpool_limits
-    from tqdm.auto import tqdm
-
     from .data import load_mnist
     from .reader import get_model
-    from .train import SGD
 
     if len(examples.labels) == 0:
         raise TeachError("no digits to teach from: no image's digits matched its number")
     base = get_model(model)
-    net = base.copy()
-    net.meta = dict(base.meta)
     mnist = mnist if mnist is not None else load_mnist("train")
-    rng = np.random.default_rng(seed)
+    members = base.members if isinstance(base, Committee) else [base]
+    taught = []
+    for k, member in enumerate(members):  # a committee: every member is taught alike
+        net = member.copy()
+        net.meta = dict(member.meta)
+        _fine_tune(net, examples, mnist, np.random.default_rng(seed + k), epochs=epochs, lr=lr,
+                   batch_size=batch_size, progress=progress, on_epoch=on_epoch)
+        taught.append(net)
+    result = Committee(taught, dict(base.meta)) if isinstance(base, Committee) else taught[0]
+    result.meta["taught"] = {"source": source, "images": len(examples.used),
+                             "digits": int(len(examples.labels)), "epochs": epochs, "lr": lr,
+                             "seed": seed, "base": base.meta.get("preset")}
+    result.meta.pop("history", None)
+    return result
+
+
+def _fine_tune(net: Network, examples: Examples, mnist, rng: np.random.Generator, *,
+               epochs: int, lr: float, batch_size: int, progress: bool, on_epoch) -> None:
+    """Fine-tune ``net`` in place on ``examples`` mixed with MNIST (see :func:`teach`)."""
+    from threadpoolctl import threadpool_limits
+    from tqdm.auto import tqdm
+
+    from .train import SGD
+
     mix = min(len(mnist[1]), max(10_000, 4 * len(examples.labels)))
     repeat = max(1, math.ceil(mix / 4 / len(examples.labels)))  # a fifth of each epoch is theirs
     optimizer = SGD(net.weights + net.biases, momentum=0.9)
@@ -251,8 +271,3 @@ def teach(model, examples: Examples, *, epochs: int = 5, lr: float = 0.01,
                 step += 1
             if on_epoch is not None:
                 on_epoch(net, epoch)
-    net.meta["taught"] = {"source": source, "images": len(examples.used),
-                          "digits": int(len(examples.labels)), "epochs": epochs, "lr": lr,
-                          "seed": seed, "base": base.meta.get("preset")}
-    net.meta.pop("history", None)
-    return net

@@ -27,6 +27,7 @@ import matplotlib
 import numpy as np
 
 from .export import append_rows, reading_row
+from .committee import Committee
 from .persist import ModelFileError, load_model, shipped_models
 from .preprocess import ImageError
 from .reader import Reading, read_number
@@ -59,8 +60,10 @@ def _show(widget: W.Image, png: bytes) -> None:
 
 
 def recorded_history(name: str) -> dict:
-    """The per-epoch history recorded when the shipped model ``name`` was trained."""
-    return load_model(name).meta["history"]
+    """The per-epoch history recorded when the shipped model ``name`` was trained (its first
+    network's, for a committee of networks)."""
+    model = load_model(name)
+    return (model.members[0] if isinstance(model, Committee) else model).meta["history"]
 
 
 def _curve_png(history: dict, title: str) -> bytes:

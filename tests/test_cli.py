@@ -130,6 +130,20 @@ def test_read_refuses_bad_formats(option, value, words):
     _one_line_error(run("read", EXAMPLES[0], option, value), *words)
 
 
+def test_committee_joins_models_that_then_read_and_evaluate(tmp_path):
+    out = tmp_path / "committee.npz"
+    result = run("committee", "paper", "paper", "--out", out, "--documents", "40")
+    assert result.returncode == 0, result.stderr
+    assert "a committee of 2 networks" in result.stdout
+    evaluated = run("evaluate", "--model", out)
+    assert evaluated.returncode == 0 and "committee of 2" in evaluated.stdout
+    assert float(evaluated.stdout.strip().split()[-1]) >= 0.91  # the paper's network, twice
+    read = run("read", EXAMPLES[0], "--model", out)
+    assert read.returncode == 0, read.stderr
+    _one_line_error(run("committee", "paper", tmp_path / "none.npz", "--out", out),
+                    "none.npz", "not found")
+
+
 def test_calibrate_writes_a_model_with_its_decoder(tmp_path):
     out = tmp_path / "calibrated.npz"
     result = run("calibrate", "--model", "best", "--out", out, "--documents", "40")

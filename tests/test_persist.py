@@ -103,8 +103,43 @@ def test_pickle_is_never_loaded(tmp_path, monkeypatch):
 
 
 def test_shipped_models_carry_their_history():
+    from mnistreader.committee import Committee
+
     for name in ("paper", "best"):
-        meta = load_model(name).meta
-        assert meta["preset"] == name
-        history = meta["history"]
-        assert len(history["test_accuracy"]) == meta["epochs"] == len(history["seconds"])
+        model = load_model(name)
+        assert model.meta["preset"] == name
+        for net in model.members if isinstance(model, Committee) else [model]:
+            history = net.meta["history"]
+            assert len(history["test_accuracy"]) == net.meta["epochs"] == len(history["seconds"])
+
+
+def test_committee_round_trip_and_vote(tmp_path, net, mnist_test):
+    from mnistreader.committee import Committee
+
+    other = Network.create([784, 20, 10], rng=2)
+    other.meta.update(preset="other")
+    committee = Committee([net, other], {"preset": "committee", "decoder": {"weight": 0.5}})
+    images = mnist_test[0][:200]
+    mean = (net.predict_proba(images) + other.predict_proba(images)) / 2
+    assert np.allclose(committee.predict_proba(images), mean, atol=1e-6)
+    path = save_model(committee, tmp_path / "c.npz")
+    loaded = load_model(path)
+    assert isinstance(loaded, Committee) and len(loaded.members) == 2
+    assert loaded.meta["format_version"] == 2 and loaded.meta["decoder"] == {"weight": 0.5}
+    assert [m.meta["preset"] for m in loaded.members] == ["test", "other"]
+    assert [m.sizes for m in loaded.members] == [[784, 30, 10], [784, 20, 10]]
+    assert np.allclose(loaded.predict_proba(images), mean, atol=1e-6)
+    with np.load(path) as archive:  # a member's layer missing: named in the error
+        arrays = {k: archive[k] for k in archive.files if k != "m1_w1"}
+    np.savez(tmp_path / "broken.npz", **arrays)
+    with pytest.raises(ModelFileError, match="broken.npz: array m1_w1 is missing"):
+        load_model(tmp_path / "broken.npz")
+
+
+def test_committee_members_must_agree():
+    from mnistreader.committee import Committee
+
+    with pytest.raises(ValueError, match="disagree"):
+        Committee([Network.create([784, 30, 10]), Network.create([784, 30, 11])])
+    with pytest.raises(ValueError, match="at least one"):
+        Committee([])

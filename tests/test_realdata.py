@@ -43,7 +43,7 @@ def _scores(results, labels):
 
 
 @pytest.mark.parametrize("name,every,floor", [("phone-photos", 1, 0.87),
-                                              ("register-cells", 5, 0.62)])
+                                              ("register-cells", 5, 0.65)])
 def test_numbers(best_model, name, every, floor):
     images, labels = _labelled(name, every)
     whole, unflagged_right = _scores(_read(images, best_model), labels)
@@ -51,7 +51,7 @@ def test_numbers(best_model, name, every, floor):
     assert unflagged_right >= whole  # the review flag takes out more wrong readings than right
 
 
-@pytest.mark.parametrize("name,every,floor", [("ardis4-train", 6, 0.95), ("usps-train", 7, 0.985)])
+@pytest.mark.parametrize("name,every,floor", [("ardis4-train", 6, 0.955), ("usps-train", 7, 0.99)])
 def test_single_digits(best_model, name, every, floor):
     data = np.load(REAL / "single-digits" / f"{name}.npz")
     images, labels = list(data["images"][::every]), [str(v) for v in data["labels"][::every]]

@@ -53,6 +53,23 @@ def test_remove_rules_takes_lines_but_keeps_digits():
     assert kept.sum() / (digits > 0).sum() > 0.95
 
 
+def test_remove_rules_keeps_a_base_written_along_the_rule():
+    """Digits (a 2, an L) whose base lies on a ruled line keep it; the line between them goes.
+    The strokes on the line make its ink thicker in places: the line's own thickness is what
+    most of it has, not the mean."""
+    mask = np.zeros((120, 640), np.uint8)
+    mask[80:84] = 255  # a ruled line, 4 pixels thick
+    bases = []
+    for x in range(40, 600, 150):
+        cv2.line(mask, (x + 40, 20), (x + 6, 40), 255, 4)
+        mask[38:80, x + 4:x + 9] = 255  # a stroke down to the line ...
+        mask[77:80, x + 4:x + 64] = 255  # ... and a base along it, just above it
+        bases.append((x + 10, x + 64))
+    cleaned, rules = remove_rules(mask, 60.0)
+    assert min((cleaned[77:80, a:b] > 0).mean() for a, b in bases) > 0.9
+    assert not cleaned[80:84, :40].any() and rules[80:84, :40].all()
+
+
 def test_remove_rules_leaves_a_lone_seven():
     mask = np.zeros((60, 50), np.uint8)
     cv2.line(mask, (5, 8), (45, 8), 255, 4)

@@ -203,12 +203,12 @@ def _calibrate(args) -> int:
 
 def _committee(args) -> int:
     from .calibrate import calibrate
-    from .committee import Committee
+    from .committee import Committee, networks_of
     from .persist import load_model, save_model
     from .train import evaluate
 
     loaded = [load_model(m) for m in args.members]
-    members = [n for net in loaded for n in (net.members if isinstance(net, Committee) else [net])]
+    members = [n for net in loaded for n in networks_of(net)]
     committee = Committee(members, {"preset": "committee", "made_of": [str(m) for m in args.members]})
     committee.meta["decoder"] = calibrate(committee, documents=args.documents,
                                           jobs=min(2, os.cpu_count() or 1)).to_meta()

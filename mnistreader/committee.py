@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import Network
+from .network import Network, as_input
 
-__all__ = ["Committee"]
+__all__ = ["Committee", "networks_of"]
+
+
+def networks_of(model: Network | "Committee") -> list[Network]:
+    """The networks of a model: a committee's members, or the network itself."""
+    return list(model.members) if isinstance(model, Committee) else [model]
 
 
 @dataclass(eq=False)
@@ -57,6 +62,7 @@ class Committee:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The members' mean softmax probabilities for images ``x``."""
+        x = as_input(x)  # once, not once per member
         total = self.members[0].predict_proba(x)
         for member in self.members[1:]:
             total += member.predict_proba(x)

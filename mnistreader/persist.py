@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_open
-from .committee import Committee
+from .committee import Committee, networks_of
 from .network import Network
 
 __all__ = ["ModelFileError", "save_model", "load_model", "shipped_models", "model_path"]
@@ -53,18 +53,18 @@ def save_model(net: Network | Committee, path: str | os.PathLike, *,
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype must be 'float32' or 'float16', not {dtype!r}")
     path = Path(path)
-    members = net.members if isinstance(net, Committee) else [net]
+    members, committee = networks_of(net), isinstance(net, Committee)
     meta = dict(net.meta)
-    meta.update(format=FORMAT, format_version=2 if isinstance(net, Committee) else 1,
+    meta.update(format=FORMAT, format_version=2 if committee else 1,
                 dtype=dtype, package_version=__version__)
     arrays = {}
     for k, member in enumerate(members):
-        prefix = f"m{k}_" if isinstance(net, Committee) else ""
+        prefix = f"m{k}_" if committee else ""
         for i, (w, b) in enumerate(zip(member.weights, member.biases)):
             arrays[f"{prefix}w{i}"] = w.astype(dtype)
             arrays[f"{prefix}b{i}"] = b.astype(dtype)
     shapes = [dict(sizes=m.sizes, activation=m.activation, loss=m.loss) for m in members]
-    if isinstance(net, Committee):
+    if committee:
         meta["members"] = [dict(m.meta, **shape) for m, shape in zip(members, shapes)]
     else:
         meta.update(shapes[0])

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .committee import Committee
+from .committee import Committee, networks_of
 from .network import Network, as_input, one_hot
 from .preprocess import ImageError
 
@@ -230,9 +230,8 @@ def teach(model, examples: Examples, *, epochs: int = 5, lr: float = 0.01,
         raise TeachError("no digits to teach from: no image's digits matched its number")
     base = get_model(model)
     mnist = mnist if mnist is not None else load_mnist("train")
-    members = base.members if isinstance(base, Committee) else [base]
     taught = []
-    for k, member in enumerate(members):  # a committee: every member is taught alike
+    for k, member in enumerate(networks_of(base)):  # a committee: every member is taught alike
         net = member.copy()
         net.meta = dict(member.meta)
         _fine_tune(net, examples, mnist, np.random.default_rng(seed + k), epochs=epochs, lr=lr,

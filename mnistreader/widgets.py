@@ -27,7 +27,7 @@ import matplotlib
 import numpy as np
 
 from .export import append_rows, reading_row
-from .committee import Committee
+from .committee import networks_of
 from .persist import ModelFileError, load_model, shipped_models
 from .preprocess import ImageError
 from .reader import Reading, read_number
@@ -62,8 +62,7 @@ def _show(widget: W.Image, png: bytes) -> None:
 def recorded_history(name: str) -> dict:
     """The per-epoch history recorded when the shipped model ``name`` was trained (its first
     network's, for a committee of networks)."""
-    model = load_model(name)
-    return (model.members[0] if isinstance(model, Committee) else model).meta["history"]
+    return networks_of(load_model(name))[0].meta["history"]
 
 
 def _curve_png(history: dict, title: str) -> bytes:

@@ -103,12 +103,12 @@ def test_pickle_is_never_loaded(tmp_path, monkeypatch):
 
 
 def test_shipped_models_carry_their_history():
-    from mnistreader.committee import Committee
+    from mnistreader.committee import networks_of
 
     for name in ("paper", "best"):
         model = load_model(name)
         assert model.meta["preset"] == name
-        for net in model.members if isinstance(model, Committee) else [model]:
+        for net in networks_of(model):
             history = net.meta["history"]
             assert len(history["test_accuracy"]) == net.meta["epochs"] == len(history["seconds"])
 

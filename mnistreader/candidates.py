@@ -1,31 +1,26 @@
-"""Candidate digits: the lines of writing in an ink mask, their pieces, and the lattice.
+"""Candidate digits: a line of writing cut into pieces, and the lattice of their runs.
 
-A number is over-segmented, never cut once and for all. :func:`find_lines` takes the connected
-components of the mask (the paper's contours), drops what cannot be part of a digit of the
-writing's size (ruled lines, page borders and scan-edge bands much taller or longer than the
-digits, specks), and chains the rest into lines of writing. Each line is then cut into
-*pieces*: every component, and wide components cut further at candidate cut points (valleys
-of the ink profile along the slant of the writing, :mod:`mnistreader.cuts`). A *candidate
-digit* is a run of one to :data:`MAX_PIECES` neighbouring pieces (a whole digit, a broken
-digit's strokes together, or a part of touching digits); :mod:`mnistreader.scores` scores
-every candidate with the classifier's outputs and its geometry, and :mod:`mnistreader.decode`
-chooses the best path through them.
+A number is over-segmented, never cut once and for all. Each line of writing
+(:func:`mnistreader.lines.find_lines`) is cut into *pieces*: every component, and wide
+components cut further at candidate cut points (valleys of the ink profile along the slant of
+the writing, or paths of least ink that bend around strokes: :mod:`mnistreader.cuts`). A
+*candidate digit* is a run of one to :data:`MAX_PIECES` neighbouring pieces (a whole digit, a
+broken digit's strokes together, or a part of touching digits); :mod:`mnistreader.scores`
+scores every candidate with the classifier's outputs and its geometry, and
+:mod:`mnistreader.decode` chooses the best path through them.
 
-Coordinates are pixels of the mask; boxes are ``(x, y, w, h)``.
+Coordinates are pixels of the line's box; boxes are ``(x, y, w, h)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
-from .cuts import cuts_through, writing_slant
-from .preprocess import typical_height, writing_components
+from .cuts import cut_sides, cuts_through, writing_slant
 
-__all__ = ["Line", "find_lines", "group_lines", "line_pieces", "recut", "cut_all", "level",
-           "MAX_PIECES"]
+__all__ = ["Line", "line_pieces", "recut", "cut_all", "cut_along_paths", "MAX_PIECES"]
 
 #: a candidate digit joins at most this many pieces
 MAX_PIECES = 6
@@ -131,55 +126,6 @@ class Line:
                 in zip(self.spans.tolist(), self.span_boxes().tolist())]
 
 
-def _overlap(a0, a1, b0, b1) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
-
-
-def group_lines(boxes: np.ndarray) -> list[list[int]]:
-    """Chain boxes into lines of writing, left to right, each overlapping its neighbour vertically.
-
-    Chaining follows a slanted or wavy baseline. Returns lists of row indices of ``boxes``
-    (``(n, 4+)`` array of ``x, y, w, h``), lines top to bottom.
-    """
-    lines: list[list[int]] = []
-    for k in np.argsort(boxes[:, 0], kind="stable").tolist():
-        x, y, w, h = boxes[k, :4]
-        best, best_overlap = None, 0.0
-        for line in lines:
-            last = boxes[line[-1]]
-            overlap = _overlap(y, y + h, last[1], last[1] + last[3]) / max(1, min(h, last[3]))
-            if overlap > best_overlap:
-                best, best_overlap = line, overlap
-        if best is not None and best_overlap >= 0.4:
-            best.append(k)
-        else:
-            lines.append([k])
-    lines.sort(key=lambda line: np.mean([boxes[k, 1] + boxes[k, 3] / 2 for k in line]))
-    return lines
-
-
-def _nearest_line(lines: list[list[int]], bands: list[tuple[float, float]], boxes: np.ndarray,
-                  k: int, height: float) -> int | None:
-    """The line that box ``k`` (a piece smaller than a digit) belongs to, or None.
-
-    It belongs to a line when its middle lies in the line's band (``bands``: the median top and
-    bottom of its digits, widened by half a digit height, where a broken digit's loose stroke
-    or a dot lies) and it is within half a digit height of one of its digits; the nearest such
-    line wins.
-    """
-    x, y, w, h = boxes[k, :4]
-    middle = y + h / 2
-    best, best_gap = None, 0.5 * height
-    for n, (line, (top, bottom)) in enumerate(zip(lines, bands)):
-        if not top - 0.5 * height <= middle <= bottom + 0.5 * height:
-            continue
-        near = boxes[line]
-        gaps = np.maximum(0, np.maximum(near[:, 0] - (x + w), x - (near[:, 0] + near[:, 2])))
-        if gaps.min() <= best_gap:
-            best, best_gap = n, gaps.min()
-    return best
-
-
 def _group_range(values: np.ndarray, group: np.ndarray, count: int):
     """Per group ``0..count-1``: the smallest and largest of ``values`` (inf and -inf if empty)."""
     lo, hi = np.full(count, np.inf), np.full(count, -np.inf)
@@ -194,7 +140,7 @@ def _group_range(values: np.ndarray, group: np.ndarray, count: int):
 
 
 def line_pieces(components: np.ndarray, box, height: float, slant: float | None = None,
-                cut: set[int] | None = None) -> Line:
+                cut: set[int] | None = None, paths: bool = False) -> Line:
     """Cut one line of writing into pieces and list its candidate digits.
 
     Parameters
@@ -210,6 +156,9 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     cut : set of int, optional
         Components to cut at their candidate cut points; by default those at least
         :data:`CUT_FROM` digit heights wide along the slant.
+    paths : bool
+        Cut along paths of least ink, which bend around strokes
+        (:func:`mnistreader.cuts.cut_sides`), instead of straight along a slant.
     """
     h0 = components.shape[0]
     ys, xs = np.nonzero(components)
@@ -225,17 +174,20 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     first = np.zeros(count + 1, np.int64)
     cut_of = []
     for k in range(count):
-        cuts, along_k = np.empty(0), None
+        cuts, side = 0, None
         if k in cut:
             mine = owner == k
-            cuts, s = cuts_through(xs[mine], ys[mine], h0 / 2.0, slant, height)
-            along_k = xs[mine] - s * (ys[mine] - h0 / 2.0)
-        cut_of.append((cuts, along_k))
-        first[k + 1] = first[k] + len(cuts) + 1
+            if paths:
+                cuts, side = cut_sides(xs[mine], ys[mine], h0 / 2.0, slant, height)
+            else:
+                c, s = cuts_through(xs[mine], ys[mine], h0 / 2.0, slant, height)
+                cuts, side = len(c), np.searchsorted(c, xs[mine] - s * (ys[mine] - h0 / 2.0))
+        cut_of.append((cuts, side))
+        first[k + 1] = first[k] + cuts + 1
     piece = first[owner].copy()
-    for k, (cuts, along_k) in enumerate(cut_of):
-        if len(cuts):
-            piece[owner == k] += np.searchsorted(cuts, along_k)
+    for k, (cuts, side) in enumerate(cut_of):
+        if cuts:
+            piece[owner == k] += side
     total = int(first[-1])
     # drop empty pieces and number the others left to right along the slant
     areas = np.bincount(piece, minlength=total)
@@ -248,7 +200,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     pieces[ys, xs] = rank[piece]
     boxes = _piece_boxes(xs, ys, rank[piece] - 1, len(order))
     component = np.repeat(np.arange(count), np.diff(first))[order]
-    was_cut = np.array([len(cut_of[c][0]) > 0 for c in component], bool)
+    was_cut = np.array([cut_of[c][0] > 0 for c in component], bool)
     extents = np.stack([left[order], right[order]], axis=1)
     spans = _spans(boxes, extents, height)
     return Line(box=tuple(int(v) for v in box), height=float(height), slant=float(slant),
@@ -263,6 +215,12 @@ def cut_all(line: Line) -> Line:
     start, _ = _group_range(line.extents[:, 0], line.component, count)
     _, end = _group_range(line.extents[:, 1], line.component, count)
     return recut(line, np.flatnonzero(end - start >= RECUT_FROM * line.height))
+
+
+def cut_along_paths(line: Line) -> Line:
+    """The line with the same components cut, along paths of least ink instead of straight."""
+    cut = set(int(c) for c in np.unique(line.component[line.cut]))
+    return line_pieces(line.components, line.box, line.height, line.slant, cut, paths=True)
 
 
 def recut(line: Line, components) -> Line:
@@ -296,110 +254,3 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
     return np.array(spans, np.int64).reshape(-1, 2)
 
 
-def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
-    """Upright strokes far thinner than the pen that wrote the digits: what is left of a ruled
-    column line after rule removal, never a 1 (whose stroke is as wide as the others')."""
-    x, y, w, h, area = stats.T
-    pen = area / np.maximum(np.maximum(w, h), 1)  # mean width across the longer side
-    tall = h >= 0.5 * height
-    if tall.sum() < 2:
-        return np.zeros(len(stats), bool)
-    return tall & (h >= 4 * w) & (pen < 0.3 * float(np.median(pen[tall])))
-
-
-def level(top0: float, bottom0: float, top1: float, bottom1: float) -> bool:
-    """Whether two bands of writing (top and bottom rows) are level with each other: they
-    overlap by at least half the lower one."""
-    return min(bottom0, bottom1) - max(top0, top1) >= 0.5 * min(bottom0 - top0, bottom1 - top1)
-
-
-def _merge_interleaved(lines: list[list[int]], stats: np.ndarray) -> list[list[int]]:
-    """Join lines that are one line of writing chained apart: level with each other (by
-    their middle bands) and overlapping side to side or less than half a digit apart, as the
-    pieces of broken digits at different heights can be."""
-    def band(line):
-        return (float(np.median(stats[line, 1])),
-                float(np.median(stats[line, 1] + stats[line, 3])),
-                int(stats[line, 0].min()), int((stats[line, 0] + stats[line, 2]).max()))
-
-    def one_line(a, b):
-        (t0, b0, l0, r0), (t1, b1, l1, r1) = band(a), band(b)
-        return level(t0, b0, t1, b1) and max(l0, l1) - min(r0, r1) < 0.5 * max(b0 - t0, b1 - t1)
-
-    def mergeable():
-        for a in range(len(lines)):
-            for b in range(a + 1, len(lines)):
-                if one_line(lines[a], lines[b]):
-                    return a, b
-        return None
-
-    while (pair := mergeable()) is not None:
-        a, b = pair
-        lines[a] = sorted(lines[a] + lines.pop(b), key=lambda k: stats[k, 0])
-    return sorted(lines, key=lambda line: np.mean(stats[line, 1] + stats[line, 3] / 2))
-
-
-def find_lines(mask: np.ndarray) -> list[Line]:
-    """Find the lines of writing in an ink mask and cut each into pieces.
-
-    Components that cannot belong to a digit of the writing's size are left out
-    (:func:`mnistreader.preprocess.writing_components`: rules, borders, bands, underlines,
-    blots, specks).
-
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        Ink mask (ink > 0).
-
-    Returns
-    -------
-    list of Line
-        Top to bottom.
-    """
-    mask = np.asarray(mask)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).view(np.uint8), 8)
-    stats = stats[1:].astype(np.int64)
-    ids = np.arange(1, n)
-    keep = stats[:, 4] >= max(4, mask.size // 20000)
-    if not keep.any():
-        return []
-    height = typical_height(stats[keep], mask.shape)
-    keep &= writing_components(stats, mask.shape, height)
-    if not keep.any():
-        return []
-    stats, ids = stats[keep], ids[keep]
-    height = typical_height(stats, mask.shape)
-    hairline = _hairlines(stats, height)
-    if hairline.all():
-        return []
-    stats, ids = stats[~hairline], ids[~hairline]
-    w, h = stats[:, 2], stats[:, 3]
-    anchor = (h >= 0.5 * height) & ~((h < 0.35 * height) & (w > 2 * h))
-    anchors = np.flatnonzero(anchor)
-    lines = _merge_interleaved([[int(anchors[k]) for k in line]
-                                for line in group_lines(stats[anchors])], stats)
-    bands = [(float(np.median(stats[line, 1])), float(np.median(stats[line, 1] + stats[line, 3])))
-             for line in lines]
-    small = [(k, _nearest_line(lines, bands, stats, k, height))
-             for k in np.flatnonzero(~anchor).tolist()]
-    for k, n_line in small:  # small pieces join the line they lie in
-        if n_line is not None:
-            lines[n_line].append(k)
-    # a lone stroke far taller than the writing (a rule's leftover) is no line of digits
-    lines = [line for line in lines if len(line) > 1 or stats[line[0], 3] <= 1.5 * height]
-    out = []
-    lut = np.zeros(n, np.int32)
-    for line in lines:
-        s = stats[line]
-        tall = s[:, 3] >= 0.5 * height
-        # a line of a few pieces is measured against the writing around it (a lone stroke
-        # twice as tall as every digit is no digit)
-        line_height = height if tall.sum() < 3 else max(float(np.median(s[tall, 3])),
-                                                        0.8 * height)
-        x, y = int(s[:, 0].min()), int(s[:, 1].min())
-        box = (x, y, int((s[:, 0] + s[:, 2]).max()) - x, int((s[:, 1] + s[:, 3]).max()) - y)
-        lut[:] = 0
-        lut[ids[line]] = np.arange(1, len(line) + 1)
-        components = lut[labels[y:y + box[3], x:x + box[2]]]
-        out.append(line_pieces(components, box, line_height))
-    return out

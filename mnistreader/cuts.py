@@ -1,17 +1,21 @@
-"""Where to cut touching digits: the slant of the writing and valleys of the ink profile.
+"""Where to cut touching digits: valleys of the ink profile, and paths of least ink.
 
 A component wider than one digit is cut at candidate cut points, never once and for all: the
 valleys of its ink profile counted along the slant of the writing (:func:`cut_points`), tried
 along a few slants (:data:`CUT_SLANTS`) and kept along the one whose cuts cross the least ink
-(:func:`cuts_through`). :mod:`mnistreader.candidates` turns the cuts into pieces; the decoder
-decides which cuts were real.
+(:func:`cuts_through`). Digits that overlap side by side (a 1 leaning into a 3, the tail of a
+2 under the next digit) have no straight cut between them, so a component is also cut along
+paths of least ink from its top to its bottom, which bend around strokes (:func:`path_cuts`,
+:func:`cut_sides`). :mod:`mnistreader.candidates` turns either kind of cuts into pieces; the
+decoder decides which cuts were real, and which way of cutting reads surer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["writing_slant", "cut_points", "cuts_through", "CUT_SLANTS"]
+__all__ = ["writing_slant", "cut_points", "cuts_through", "path_cuts", "cut_sides", "CUT_SLANTS",
+           "SIDE_STEP"]
 
 #: no cut nearer than this many digit heights to a component's end ...
 CUT_MARGIN = 0.2
@@ -106,3 +110,111 @@ def cuts_through(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, he
         if best is None or crossed < best[0]:
             best = (crossed, cuts + start, s)
     return (np.empty(0), slant) if best is None else best[1:]
+
+
+#: a cut path's cost for each step sideways, against 1 for each ink pixel it crosses
+SIDE_STEP = 0.4
+
+
+def _paths(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every top-to-bottom path of least ink through ``grid`` (rows x columns, ink > 0), one
+    per bottom column: a path moves at most one column per row, and pays 1 per ink pixel and
+    :data:`SIDE_STEP` per step sideways. Returns ``(costs, paths)``, ``paths`` ``(rows, columns)``
+    the column of each path in each row."""
+    rows, width = grid.shape
+    ink = (grid > 0).astype(np.float64)
+    costs = np.empty((rows, width))
+    costs[0] = ink[0]
+    for y in range(1, rows):  # the cheapest way down to every pixel
+        above = costs[y - 1]
+        best = above.copy()
+        np.minimum(best[1:], above[:-1] + SIDE_STEP, out=best[1:])
+        np.minimum(best[:-1], above[1:] + SIDE_STEP, out=best[:-1])
+        costs[y] = best + ink[y]
+    paths = np.empty((rows, width), np.int64)
+    paths[-1] = np.arange(width)
+    padded = np.pad(costs, ((0, 0), (1, 1)), constant_values=np.inf)
+    padded[:, [0, -1]] = np.inf
+    step = np.array([SIDE_STEP, 0.0, SIDE_STEP])
+    for y in range(rows - 1, 0, -1):  # back up the way each path came
+        at = paths[y]
+        came = padded[y - 1, at[:, None] + np.arange(3)[None]] + step
+        paths[y - 1] = at + came.argmin(axis=1) - 1
+    return costs[-1], paths
+
+
+def path_cuts(along: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray:
+    """Candidate cuts through one component as paths of least ink, which bend around strokes.
+
+    Parameters
+    ----------
+    along : numpy.ndarray
+        Deslanted x of every ink pixel of the component, starting at 0.
+    rows : numpy.ndarray
+        Row of every ink pixel, starting at 0.
+    height : float
+        Digit height of the line.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cuts, rows)`` column of each cut in each row, cuts left to right; none nearer than
+        :data:`CUT_SPACING` digit heights to each other or :data:`CUT_MARGIN` to the
+        component's ends (by their mean column).
+    """
+    col = along.astype(np.int64)
+    width, depth = int(col.max()) + 1, int(rows.max()) + 1
+    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
+    if width < 2 * margin + 1:
+        return np.empty((0, depth), np.int64)
+    grid = np.bincount(rows * width + col, minlength=depth * width).reshape(depth, width)
+    cost, paths = _paths(grid)
+    middle = paths.mean(axis=0)
+    inside = np.flatnonzero((middle >= margin) & (middle <= width - margin))
+    wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
+    chosen: list[int] = []
+    for c in inside[np.argsort(cost[inside], kind="stable")].tolist():
+        if all(abs(middle[c] - middle[o]) >= spacing for o in chosen):
+            chosen.append(c)
+            if len(chosen) == wanted:
+                break
+    chosen.sort(key=lambda c: middle[c])
+    out = paths[:, chosen].T
+    return np.maximum.accumulate(out, axis=0) if len(out) else out.reshape(0, depth)
+
+
+def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, height: float):
+    """Cut one component along paths of least ink (:func:`path_cuts`), tried along the
+    writing's slant and :data:`CUT_SLANTS`, kept along the one whose paths cross least ink.
+
+    Returns
+    -------
+    count : int
+        The number of cuts (0 when the component has room for none).
+    side : numpy.ndarray
+        Per ink pixel, how many cuts lie to its left (its piece within the component).
+    """
+    best = None
+    top = int(ys.min())
+    for s in (slant,) + tuple(slant + d for d in CUT_SLANTS if d):
+        along = xs - s * (ys - middle)
+        col = (along - along.min()).astype(np.int64)
+        row = (ys - top).astype(np.int64)
+        paths = path_cuts(col, row, height)
+        if len(paths) == 0:
+            continue
+        crossed = _crossed(col, row, paths)
+        if best is None or crossed < best[0]:
+            best = (crossed, col, row, paths)
+    if best is None:
+        return 0, np.zeros(len(xs), np.int64)
+    _, col, row, paths = best
+    return len(paths), (col[None, :] >= paths[:, row]).sum(axis=0)
+
+
+def _crossed(col: np.ndarray, row: np.ndarray, paths: np.ndarray) -> float:
+    """Mean ink pixels each path crosses."""
+    width = int(col.max()) + 1
+    ink = np.zeros((paths.shape[1], width), bool)
+    ink[row, col] = True
+    return float(ink[np.arange(paths.shape[1])[None, :], paths].sum(axis=1).mean())

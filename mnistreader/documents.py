@@ -3,9 +3,9 @@
 :mod:`mnistreader.synth` lays MNIST digits side by side on clean paper, for examples and the
 benchmark. Real numbers are messier, and the reader learns what they look like from
 :func:`compose_document`: MNIST *training* digits (never the test set) written in one line with
-touching and overlapping neighbours, slant, pen widths, faint pencil, European styles made by
-distortion (the 1 with a long upstroke, the crossed 7, loops shrunk or grown), joined-up
-writing (a stroke from the foot of a digit to the next), small raised
+touching and overlapping neighbours, strokes the pen skipped, slant, pen widths, faint pencil,
+European styles made by distortion (the 1 with a long upstroke, the crossed 7, loops shrunk or
+grown), joined-up writing (a stroke from the foot of a digit to the next), small raised
 trailing digits, group separators and trailing dashes, words and marks around the number,
 underlines, ruled and boxed paper, bands, stains and security textures
 (:mod:`mnistreader.clutter`). Every pixel's *owner* is kept: the digit it belongs to (0, 1, 2,
@@ -23,7 +23,7 @@ import numpy as np
 from . import clutter
 from .synth import random_digits
 
-__all__ = ["Document", "compose_document", "make_documents", "european"]
+__all__ = ["Document", "compose_document", "make_documents", "european", "pen_skip"]
 
 
 @dataclass
@@ -78,6 +78,23 @@ def _tight(digit: np.ndarray) -> np.ndarray:
     return digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
+#: the share of digits whose stroke the pen skips somewhere (:func:`pen_skip`)
+SKIP_RATE = 0.15
+
+
+def pen_skip(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The glyph with a gap across its stroke, as a pen skipping, a faint stroke or a crease
+    leaves: a band 4-10% of its height wide at any angle, through a point in its middle."""
+    out = glyph.copy()
+    gh, gw = out.shape
+    cx, cy = rng.uniform(0.2, 0.8) * gw, rng.uniform(0.2, 0.8) * gh
+    angle = rng.uniform(0, np.pi)
+    dx, dy = np.cos(angle) * (gw + gh), np.sin(angle) * (gw + gh)
+    width = max(1, int(round(rng.uniform(0.04, 0.1) * gh)))
+    cv2.line(out, (int(cx - dx), int(cy - dy)), (int(cx + dx), int(cy + dy)), 0, width)
+    return out if (out > 30).any() else glyph
+
+
 def _glyph(digit: np.ndarray, label: int, height: float, shear: float, pen: int,
            rng: np.random.Generator) -> np.ndarray:
     """One digit as 0-1 ink coverage, ``height`` pixels tall, slanted, in the pen's width."""
@@ -94,6 +111,8 @@ def _glyph(digit: np.ndarray, label: int, height: float, shear: float, pen: int,
     elif pen < 0 and height > 30:
         thinner = cv2.erode(glyph, np.ones((2, 2), np.uint8))
         glyph = thinner if thinner.max() > 100 else glyph
+    if rng.random() < SKIP_RATE:
+        glyph = pen_skip(glyph, rng)
     gh, gw = glyph.shape
     pad = int(abs(shear) * gh) + 1
     matrix = np.float32([[1, -shear, pad + shear * gh / 2], [0, 1, 0]])

@@ -94,7 +94,7 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     clearly thicker or darker than the rule is a pen stroke written on it and is kept, and
     digit strokes that crossed a removed rule are joined again across it. (Shorter lines, such
     as box edges and underlines, are left to the segmenter: see
-    :func:`mnistreader.candidates.find_lines`.)
+    :func:`mnistreader.lines.find_lines`.)
 
     Parameters
     ----------

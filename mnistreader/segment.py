@@ -18,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from .candidates import DOUBT_BELOW, RECUT_FROM, Line, find_lines, level, recut
+from .candidates import DOUBT_BELOW, RECUT_FROM, Line, cut_along_paths, recut
+from .lines import find_lines, level
 from .decode import NumberFormat, Path, best_paths, choose, number_confidence
 from .scores import DEFAULT, Decoder, edge_scores
 from .normalize import add_border, to_mnist  # noqa: F401  (re-exported: the paper's steps)
@@ -191,7 +192,10 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     All candidates are classified in one batch; components as tall as a digit that the
     classifier doubts are one digit (no digit above
     :data:`~mnistreader.candidates.DOUBT_BELOW`), or reads as a 1 that is as wide as two, are
-    then cut too and their lines classified again, in a second batch.
+    then cut too and their lines classified again, in a second batch. A line with cut
+    components follows it a second time, cut along paths of least ink
+    (:func:`~mnistreader.candidates.cut_along_paths`), with the same box: the decoder keeps
+    whichever of the two readings is surer.
     """
     classify = classify or _uniform
     found = [find_lines(m) for m in masks]
@@ -211,10 +215,18 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     if redo:
         for n, (images, probs) in zip(redo, _classified(list(redo.values()), classify)):
             lines[n], read[n] = redo[n], (images, probs)
+    # touching digits are also cut along paths of least ink: the decoder keeps the likelier
+    alts = {n: cut_along_paths(line) for n, line in enumerate(lines)
+            if line.cut.any() and classify is not _uniform}
+    alt_read = dict(zip(alts, _classified(list(alts.values()), classify))) if alts else {}
     out, start = [], 0
     for count in map(len, found):
-        out.append([(line, images, probs) for line, (images, probs)
-                    in zip(lines[start:start + count], read[start:start + count])])
+        group = []
+        for n in range(start, start + count):
+            group.append((lines[n], *read[n]))
+            if n in alts:
+                group.append((alts[n], *alt_read[n]))
+        out.append(group)
         start += count
     return out
 
@@ -240,8 +252,13 @@ def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> 
         digit, skip = edge_scores(line, probs, decoder)
         paths = best_paths(line, digit, skip, k=16 if number_format else 8, counts=counts)
         best, others = choose(paths, number_format)
-        readings.append(LineReading(line, best, others, probs, images,
-                                    number_confidence(best, others, decoder)))
+        reading = LineReading(line, best, others, probs, images,
+                              number_confidence(best, others, decoder))
+        if readings and readings[-1].line.box == line.box:  # the same line cut another way
+            if reading.confidence > readings[-1].confidence:
+                readings[-1] = reading
+            continue
+        readings.append(reading)
     _keep_lines(readings)
     return readings
 

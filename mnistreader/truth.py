@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import Line, cut_all, find_lines
+from .candidates import Line, cut_all
+from .lines import find_lines
 from .clutter import CLUTTER
 from .documents import Document
 from .normalize import to_mnist
@@ -39,7 +40,7 @@ class Labelled:
     Attributes
     ----------
     lines : list of Line
-        The lines :func:`mnistreader.candidates.find_lines` found.
+        The lines :func:`mnistreader.lines.find_lines` found.
     classes : list of numpy.ndarray
         Per line, per span: the digit it holds whole, or :data:`REJECT`.
     owners : list of numpy.ndarray

@@ -3,8 +3,9 @@
 import cv2
 import numpy as np
 
-from mnistreader.candidates import MAX_PIECES, find_lines
-from mnistreader.cuts import cut_points, cuts_through
+from mnistreader.candidates import MAX_PIECES
+from mnistreader.lines import find_lines
+from mnistreader.cuts import cut_points, cut_sides, cuts_through, path_cuts
 
 from test_segment import compose
 
@@ -78,6 +79,24 @@ def test_cuts_follow_the_slant_that_crosses_least_ink():
     assert len(cuts) == 1 and along[first].max() <= cuts[0] <= along[second].min()
 
 
+def test_cut_paths_bend_around_strokes_where_no_straight_cut_is_clear():
+    rows, width = 60, 70
+    ink = np.ones((rows, width), bool)
+    channel = (35 + 6 * np.sin(np.arange(rows) / 6)).astype(int)  # a winding gap of paper
+    for y, x in enumerate(channel):
+        ink[y, x - 1:x + 2] = False
+    assert ink.any(axis=0).all()  # every straight upright cut crosses ink
+    ys, xs = np.nonzero(ink)
+    paths = path_cuts(xs, ys, height=50)
+    assert len(paths) >= 1
+    crossed = [int(ink[np.arange(rows), p].sum()) for p in paths]
+    assert min(crossed) == 0  # one cut follows the gap
+    count, side = cut_sides(xs.astype(float), ys.astype(float), 30.0, 0.0, height=50)
+    left = xs < channel[ys]
+    assert count >= 1 and any((side[left] < c).all() and (side[~left] >= c).all()
+                              for c in range(1, count + 1))
+
+
 def test_spans_stay_small():
     mask = np.zeros((80, 900), np.uint8)
     for k in range(20):  # twenty narrow strokes close together: "1111..."
@@ -95,19 +114,33 @@ def test_nothing_to_find():
 
 
 def test_lines_chained_apart_over_the_same_digits_are_joined():
-    from mnistreader.candidates import _merge_interleaved
+    from mnistreader.lines import _merge_interleaved
 
     # x, y, w, h, area: pieces of broken digits alternately high and low on one line ...
     stats = np.array([[10, 40, 30, 40, 300], [50, 60, 30, 40, 300], [90, 42, 30, 40, 300],
                       [130, 58, 30, 40, 300],
                       [10, 200, 30, 50, 400], [60, 200, 30, 50, 400]])  # ... and a line below
-    lines = _merge_interleaved([[0, 2], [1, 3], [4, 5]], stats)
+    lines, _ = _merge_interleaved([[0, 2], [1, 3], [4, 5]], stats)
     assert lines == [[0, 1, 2, 3], [4, 5]]
-    touching = _merge_interleaved([[0, 1], [2, 3]], stats)  # level, a quarter digit apart
+    touching, _ = _merge_interleaved([[0, 1], [2, 3]], stats)  # level, a quarter digit apart
     assert touching == [[0, 1, 2, 3]]
     apart = stats.copy()
     apart[2:4, 0] += 60  # a digit and more apart: two groups, read as one row later
-    assert _merge_interleaved([[0, 1], [2, 3]], apart) == [[0, 1], [2, 3]]
+    assert _merge_interleaved([[0, 1], [2, 3]], apart)[0] == [[0, 1], [2, 3]]
+
+
+def test_digits_broken_across_are_one_line_of_whole_digits(digit_images):
+    mask, boxes = compose(digit_images, "5027")
+    for x, y, w, h in boxes:  # a pen skipping: every digit loses a band across it
+        mask[y + int(0.4 * h):y + int(0.4 * h) + 3, x:x + w] = 0
+    line, = find_lines(mask)
+    assert line.height > 0.8 * boxes[0][3]
+    assert _holds_every_digit(line, boxes)
+    # two lines of whole digits, one just below the other, stay two lines
+    two, boxes = compose(digit_images, "5027", size=(300, 700))
+    top, h = boxes[0][1], max(b[3] for b in boxes)
+    two[top + h + 4:top + 2 * h + 4] |= two[top:top + h]
+    assert len(find_lines(two)) == 2
 
 
 def test_a_hairline_of_a_ruled_column_is_no_digit(digit_images):

@@ -123,24 +123,20 @@ def _paths(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the column of each path in each row."""
     rows, width = grid.shape
     ink = (grid > 0).astype(np.float64)
-    costs = np.empty((rows, width))
-    costs[0] = ink[0]
-    for y in range(1, rows):  # the cheapest way down to every pixel
-        above = costs[y - 1]
-        best = above.copy()
-        np.minimum(best[1:], above[:-1] + SIDE_STEP, out=best[1:])
-        np.minimum(best[:-1], above[1:] + SIDE_STEP, out=best[:-1])
-        costs[y] = best + ink[y]
+    cost = ink[0].copy()
+    back = np.zeros((rows, width), np.int64)  # the step each pixel's cheapest way came by
+    inf = np.full(1, np.inf)
+    for y in range(1, rows):
+        left = np.concatenate([inf, cost[:-1]]) + SIDE_STEP
+        right = np.concatenate([cost[1:], inf]) + SIDE_STEP
+        best = np.minimum(np.minimum(left, cost), right)
+        back[y] = np.where(left == best, -1, np.where(cost == best, 0, 1))
+        cost = best + ink[y]
     paths = np.empty((rows, width), np.int64)
     paths[-1] = np.arange(width)
-    padded = np.pad(costs, ((0, 0), (1, 1)), constant_values=np.inf)
-    padded[:, [0, -1]] = np.inf
-    step = np.array([SIDE_STEP, 0.0, SIDE_STEP])
     for y in range(rows - 1, 0, -1):  # back up the way each path came
-        at = paths[y]
-        came = padded[y - 1, at[:, None] + np.arange(3)[None]] + step
-        paths[y - 1] = at + came.argmin(axis=1) - 1
-    return costs[-1], paths
+        paths[y - 1] = paths[y] + back[y, paths[y]]
+    return cost, paths
 
 
 def path_cuts(along: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import Line, cut_all
+from .candidates import Line, cut_all, cut_along_paths
 from .lines import find_lines
 from .clutter import CLUTTER
 from .documents import Document
@@ -77,8 +77,9 @@ def _owner_map(document: Document, steps: Preprocessed) -> np.ndarray:
 def label_candidates(document: Document, steps: Preprocessed | None = None) -> Labelled:
     """Find the candidates of a synthetic document as the reader does, and label them.
 
-    Every component the reader might cut is cut (:func:`~mnistreader.candidates.cut_all`), so
-    that the candidates are all those the reader can meet.
+    Every component the reader might cut is cut (:func:`~mnistreader.candidates.cut_all`), both
+    straight and along paths of least ink (:func:`~mnistreader.candidates.cut_along_paths`),
+    so that the candidates are all those the reader can meet.
 
     Parameters
     ----------
@@ -90,6 +91,7 @@ def label_candidates(document: Document, steps: Preprocessed | None = None) -> L
     n = len(document.text)
     owner = _owner_map(document, steps)
     lines = [cut_all(line) for line in find_lines(mask)]
+    lines += [cut_along_paths(line) for line in lines if line.cut.any()]
     found = np.zeros(n, bool)
     classes, owners, clutters = [], [], []
     for line in lines:

@@ -65,6 +65,8 @@ class Line:
         ``int32`` map of the line's box: component number + 1 per ink pixel.
     component : numpy.ndarray
         ``(m,)`` the component each piece is part of.
+    paths : bool
+        Whether components were cut along paths of least ink (else straight, along a slant).
     """
 
     box: tuple[int, int, int, int]
@@ -78,6 +80,7 @@ class Line:
     spans: np.ndarray = field(repr=False)
     components: np.ndarray = field(repr=False)
     component: np.ndarray = field(repr=False)
+    paths: bool = False
 
     def span_pieces(self) -> tuple[np.ndarray, np.ndarray]:
         """The pieces of every span, padded to :data:`MAX_PIECES`: ``(k, MAX_PIECES)`` piece
@@ -205,7 +208,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     spans = _spans(boxes, extents, height)
     return Line(box=tuple(int(v) for v in box), height=float(height), slant=float(slant),
                 pieces=pieces, boxes=boxes, extents=extents, areas=areas[order], cut=was_cut,
-                spans=spans, components=components, component=component)
+                spans=spans, components=components, component=component, paths=paths)
 
 
 def cut_all(line: Line) -> Line:

@@ -190,11 +190,12 @@ def show_lattice(line_reading, image: np.ndarray, *, figsize=(12, 7), top: int =
         shown[line.pieces == k + 1] = colours[k, :3] * 0.8
     upper.imshow(shown)
     for k in np.flatnonzero(line.cut[:-1] & line.cut[1:]
-                            & (line.component[:-1] == line.component[1:])):
+                            & (line.component[:-1] == line.component[1:]) & (not line.paths)):
         x = line.extents[k, 1] + 0.5  # a cut, along the slant of the writing
         upper.plot([x + line.slant * (0 - h / 2), x + line.slant * (h - h / 2)], [0, h],
                    color="k", ls="--", lw=1)
-    upper.set_title(f"{len(line.boxes)} pieces (colours), cut along the slant (dashes)")
+    upper.set_title(f"{len(line.boxes)} pieces (colours), " + (
+        "cut along paths of least ink" if line.paths else "cut along the slant (dashes)"))
     upper.axis("off")
     chosen = set(best.spans) if best else set()
     score = np.log(line_reading.probs.max(axis=1) + 1e-6)

@@ -25,7 +25,7 @@ from .scores import DEFAULT, Decoder, edge_scores
 from .normalize import add_border, to_mnist  # noqa: F401  (re-exported: the paper's steps)
 
 __all__ = ["Digit", "LineReading", "Segmentation", "segment", "segment_many", "lattices",
-           "decode_lattices", "rows_of", "add_border", "to_mnist"]
+           "decode_lattices", "read_line", "line_readings", "rows_of", "add_border", "to_mnist"]
 
 Classifier = Callable[[np.ndarray], np.ndarray]
 
@@ -245,15 +245,29 @@ def decode_lattices(found: list[list[tuple]], decoder: Decoder = DEFAULT,
     return results
 
 
-def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> list[LineReading]:
+def read_line(line: Line, images: np.ndarray, probs: np.ndarray, decoder: Decoder = DEFAULT,
+              number_format: NumberFormat | None = None) -> LineReading:
+    """Read one classified line (an item of :func:`lattices`): the best paths through its
+    candidates, the one chosen (fitting ``number_format``, if given) and its confidence."""
     counts = number_format.count_range if number_format else None
+    digit, skip = edge_scores(line, probs, decoder)
+    paths = best_paths(line, digit, skip, k=16 if number_format else 8, counts=counts)
+    best, others = choose(paths, number_format)
+    return LineReading(line, best, others, probs, images, number_confidence(best, others, decoder))
+
+
+def line_readings(mask: np.ndarray, classify: Classifier, *,
+                  decoder: Decoder = DEFAULT) -> list[LineReading]:
+    """Every line of an ink mask read every way it was cut (straight along the slant, and
+    along paths of least ink where components were cut), none left out: to compare them."""
+    (found,) = lattices([mask], classify)
+    return [read_line(line, images, probs, decoder) for line, images, probs in found]
+
+
+def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> list[LineReading]:
     readings = []
     for line, images, probs in lines:
-        digit, skip = edge_scores(line, probs, decoder)
-        paths = best_paths(line, digit, skip, k=16 if number_format else 8, counts=counts)
-        best, others = choose(paths, number_format)
-        reading = LineReading(line, best, others, probs, images,
-                              number_confidence(best, others, decoder))
+        reading = read_line(line, images, probs, decoder, number_format)
         if readings and readings[-1].line.box == line.box:  # the same line cut another way
             if reading.confidence > readings[-1].confidence:
                 readings[-1] = reading

@@ -6,7 +6,7 @@ import pytest
 
 from mnistreader.preprocess import preprocess
 from mnistreader.reader import decoder_of, read_number
-from mnistreader.segment import rows_of, segment
+from mnistreader.segment import line_readings, rows_of, segment
 
 SCALE = 3  # MNIST digits drawn 3x larger, as a pen would on paper
 
@@ -77,6 +77,19 @@ def test_touching_digits_are_split(digit_images, best_model, number):
     mask, _ = compose(digit_images, number, gaps=[-1, 25, -1, 0])  # pairs touch
     reading = read_number(255 - mask, best_model)
     assert reading.number == number
+
+
+def test_touching_digits_are_read_cut_both_ways(digit_images, best_model):
+    mask, _ = compose(digit_images, "4086", gaps=[-6, 25, -6, 0])  # pairs overlap
+    net = best_model
+    readings = line_readings(mask, lambda x: net.digit_proba(x.reshape(len(x), -1)),
+                             decoder=decoder_of(net))
+    straight, paths = readings  # the same line, cut straight and along paths of least ink
+    assert straight.line.box == paths.line.box and paths.line.paths and not straight.line.paths
+    assert paths.line.cut.any() and (paths.line.pieces > 0).sum() == (mask > 0).sum()
+    # the reader keeps the surer of the two
+    surer = max(readings, key=lambda r: r.confidence)
+    assert _segment(mask, best_model).readings[0].best.digits == surer.best.digits
 
 
 def test_two_lines_read_top_to_bottom(digit_images, best_model):

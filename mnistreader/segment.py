@@ -195,7 +195,7 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     then cut too and their lines classified again, in a second batch. A line with cut
     components follows it a second time, cut along paths of least ink
     (:func:`~mnistreader.candidates.cut_along_paths`), with the same box: the decoder keeps
-    whichever of the two readings is surer.
+    the second reading when it is surer and reads no fewer digits.
     """
     classify = classify or _uniform
     found = [find_lines(m) for m in masks]
@@ -215,7 +215,7 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     if redo:
         for n, (images, probs) in zip(redo, _classified(list(redo.values()), classify)):
             lines[n], read[n] = redo[n], (images, probs)
-    # touching digits are also cut along paths of least ink: the decoder keeps the likelier
+    # touching digits are also cut along paths of least ink: the decoder chooses
     alts = {n: cut_along_paths(line) for n, line in enumerate(lines)
             if line.cut.any() and classify is not _uniform}
     alt_read = dict(zip(alts, _classified(list(alts.values()), classify))) if alts else {}
@@ -264,12 +264,23 @@ def line_readings(mask: np.ndarray, classify: Classifier, *,
     return [read_line(line, images, probs, decoder) for line, images, probs in found]
 
 
+def _digit_count(reading: LineReading) -> int:
+    return len(reading.best.digits) if reading.best else 0
+
+
+def _surer(other: LineReading, first: LineReading) -> bool:
+    """Whether a line cut along paths (``other``) reads better than cut straight (``first``):
+    surer, and with no fewer digits (cutting another way is for parting digits, not losing
+    them)."""
+    return other.confidence > first.confidence and _digit_count(other) >= _digit_count(first)
+
+
 def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> list[LineReading]:
     readings = []
     for line, images, probs in lines:
         reading = read_line(line, images, probs, decoder, number_format)
         if readings and readings[-1].line.box == line.box:  # the same line cut another way
-            if reading.confidence > readings[-1].confidence:
+            if _surer(reading, readings[-1]):
                 readings[-1] = reading
             continue
         readings.append(reading)

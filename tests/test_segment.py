@@ -87,9 +87,12 @@ def test_touching_digits_are_read_cut_both_ways(digit_images, best_model):
     straight, paths = readings  # the same line, cut straight and along paths of least ink
     assert straight.line.box == paths.line.box and paths.line.paths and not straight.line.paths
     assert paths.line.cut.any() and (paths.line.pieces > 0).sum() == (mask > 0).sum()
-    # the reader keeps the surer of the two
-    surer = max(readings, key=lambda r: r.confidence)
-    assert _segment(mask, best_model).readings[0].best.digits == surer.best.digits
+    # the reader keeps the second way when it is surer and reads no fewer digits
+    second = paths.confidence > straight.confidence and \
+        len(paths.best.digits) >= len(straight.best.digits)
+    kept = _segment(mask, best_model).readings[0]
+    assert kept.best.digits == (paths if second else straight).best.digits
+    assert kept.line.paths == second
 
 
 def test_two_lines_read_top_to_bottom(digit_images, best_model):

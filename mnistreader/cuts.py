@@ -109,6 +109,8 @@ def cuts_through(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, he
         crossed = profile[(cuts - 0.5).astype(np.int64)].mean()
         if best is None or crossed < best[0]:
             best = (crossed, cuts + start, s)
+            if crossed == 0:  # no slant can do better
+                break
     return (np.empty(0), slant) if best is None else best[1:]
 
 
@@ -202,6 +204,8 @@ def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, heigh
         crossed = _crossed(col, row, paths)
         if best is None or crossed < best[0]:
             best = (crossed, col, row, paths)
+            if crossed == 0:  # no slant can do better
+                break
     if best is None:
         return 0, np.zeros(len(xs), np.int64)
     _, col, row, paths = best

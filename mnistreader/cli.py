@@ -132,17 +132,12 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .committee import Committee
     from .persist import load_model
     from .train import evaluate
 
     net = load_model(args.model)
     accuracy = evaluate(net, "test")
-    if isinstance(net, Committee):
-        print(f"model {args.model}: {net}")
-    else:
-        print(f"model {args.model}: {' -> '.join(map(str, net.sizes))}, "
-              f"{net.activation} hidden, {net.loss} loss")
+    print(f"model {args.model}: {net}")
     print(f"test accuracy {accuracy:.4f}")
     return 0
 

@@ -98,20 +98,31 @@ def cuts_through(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, he
     s : float
         The chosen slant.
     """
-    best = None
-    for s in (slant,) + tuple(slant + d for d in CUT_SLANTS if d):
+    def cut(s):
         along = xs - s * (ys - middle)
         start = along.min()
         cuts = cut_points(along - start, height)
         if len(cuts) == 0:
-            continue
+            return None
         profile = np.bincount((along - start).astype(np.int64))
-        crossed = profile[(cuts - 0.5).astype(np.int64)].mean()
-        if best is None or crossed < best[0]:
-            best = (crossed, cuts + start, s)
-            if crossed == 0:  # no slant can do better
-                break
+        return profile[(cuts - 0.5).astype(np.int64)].mean(), cuts + start, s
+
+    best = _least_ink(slant, cut)
     return (np.empty(0), slant) if best is None else best[1:]
+
+
+def _least_ink(slant: float, cut):
+    """Of ``cut(s)`` along the writing's ``slant`` and the other :data:`CUT_SLANTS` (each
+    ``(ink crossed, ...)``, or None when the component has room for no cut), the one that
+    crosses least ink; None when none has room."""
+    best = None
+    for s in (slant,) + tuple(slant + d for d in CUT_SLANTS if d):
+        tried = cut(s)
+        if tried is not None and (best is None or tried[0] < best[0]):
+            best = tried
+            if best[0] == 0:  # no slant can do better
+                break
+    return best
 
 
 #: a cut path's cost for each step sideways, against 1 for each ink pixel it crosses
@@ -192,20 +203,15 @@ def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, heigh
     side : numpy.ndarray
         Per ink pixel, how many cuts lie to its left (its piece within the component).
     """
-    best = None
-    top = int(ys.min())
-    for s in (slant,) + tuple(slant + d for d in CUT_SLANTS if d):
+    row = (ys - int(ys.min())).astype(np.int64)
+
+    def cut(s):
         along = xs - s * (ys - middle)
         col = (along - along.min()).astype(np.int64)
-        row = (ys - top).astype(np.int64)
         paths = path_cuts(col, row, height)
-        if len(paths) == 0:
-            continue
-        crossed = _crossed(col, row, paths)
-        if best is None or crossed < best[0]:
-            best = (crossed, col, row, paths)
-            if crossed == 0:  # no slant can do better
-                break
+        return (_crossed(col, row, paths), col, row, paths) if len(paths) else None
+
+    best = _least_ink(slant, cut)
     if best is None:
         return 0, np.zeros(len(xs), np.int64)
     _, col, row, paths = best

@@ -250,6 +250,9 @@ class Network:
         return Network([w.copy() for w in self.weights], [b.copy() for b in self.biases],
                        self.activation, self.loss, dict(self.meta))
 
+    def __str__(self) -> str:
+        return f"{' -> '.join(map(str, self.sizes))}, {self.activation} hidden, {self.loss} loss"
+
 
 def as_input(images: np.ndarray) -> np.ndarray:
     """Flatten images to ``(n, 784)`` float32 in [0, 1] (``uint8`` is divided by 255)."""

@@ -55,7 +55,7 @@ def save_model(net: Network | Committee, path: str | os.PathLike, *,
     path = Path(path)
     members, committee = networks_of(net), isinstance(net, Committee)
     meta = dict(net.meta)
-    meta.update(format=FORMAT, format_version=2 if committee else 1,
+    meta.update(format=FORMAT, format_version=FORMAT_VERSION if committee else 1,
                 dtype=dtype, package_version=__version__)
     arrays = {}
     for k, member in enumerate(members):

@@ -279,7 +279,7 @@ def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> 
     readings = []
     for line, images, probs in lines:
         reading = read_line(line, images, probs, decoder, number_format)
-        if readings and readings[-1].line.box == line.box:  # the same line cut another way
+        if line.paths and readings and readings[-1].line.box == line.box:  # cut another way
             if _surer(reading, readings[-1]):
                 readings[-1] = reading
             continue

@@ -51,6 +51,20 @@ def test_numbers(best_model, name, every, floor):
     assert unflagged_right >= whole  # the review flag takes out more wrong readings than right
 
 
+def test_a_digit_written_in_three_strokes_is_read(best_model):
+    """The 5 of this photo is three pieces the classifier each half rejects (a stroke, a curve,
+    a detached bar) that read as a 5 together; skipping all three must cost more than reading
+    them (:data:`mnistreader.scores.REJECT_WEIGHT`: with 1 it read "60067")."""
+    from mnistreader.reader import read_number
+
+    reading = read_number(load_image(REAL / "phone-photos" / "images" / "560067_4.JPG"),
+                          best_model)
+    assert reading.number == "560067"
+    (kept,) = [r for r in reading.segmentation.readings if r.keep]
+    first, last = kept.best.spans[0]
+    assert last - first >= 3 and not kept.best.skipped  # one digit of three pieces, none skipped
+
+
 @pytest.mark.parametrize("name,every,floor", [("ardis4-train", 6, 0.955), ("usps-train", 7, 0.99)])
 def test_single_digits(best_model, name, every, floor):
     data = np.load(REAL / "single-digits" / f"{name}.npz")

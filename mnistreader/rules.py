@@ -111,10 +111,10 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     longer than a quarter of the width and 1.5 times the height is a rule; elsewhere it must
     span half the width and 1.5 digit heights. A vertical run must be longer than 85% of the
     image height and 1.3 digit heights. Runs may tilt or bend slightly, and a horizontal rule
-    bent further (a curved page) is found as level pieces chained across that length. Ink on a rule that is
-    clearly thicker or darker than the rule is a pen stroke written on it and is kept, and
-    digit strokes that crossed a removed rule are joined again across it. (Shorter lines, such
-    as box edges and underlines, are left to the segmenter: see
+    bent further (a curved page) is found as level pieces chained across that length. Ink on a
+    rule that is clearly thicker or darker than the rule is a pen stroke written on it and is
+    kept, and digit strokes that crossed a removed rule are joined again across it. (Shorter
+    lines, such as box edges and underlines, are left to the segmenter: see
     :func:`mnistreader.lines.find_lines`.)
 
     Parameters

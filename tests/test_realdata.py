@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from mnistreader.preprocess import ImageError, load_image
-from mnistreader.reader import read_numbers
+from mnistreader.reader import read_number, read_numbers
 
 REAL = ROOT.parent / "shared" / "realdigits"
 
@@ -55,8 +55,6 @@ def test_a_digit_written_in_three_strokes_is_read(best_model):
     """The 5 of this photo is three pieces the classifier each half rejects (a stroke, a curve,
     a detached bar) that read as a 5 together; skipping all three must cost more than reading
     them (:data:`mnistreader.scores.REJECT_WEIGHT`: with 1 it read "60067")."""
-    from mnistreader.reader import read_number
-
     reading = read_number(load_image(REAL / "phone-photos" / "images" / "560067_4.JPG"),
                           best_model)
     assert reading.number == "560067"

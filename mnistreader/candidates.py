@@ -220,15 +220,20 @@ def cut_all(line: Line) -> Line:
     return recut(line, np.flatnonzero(end - start >= RECUT_FROM * line.height))
 
 
+def _cut_components(line: Line) -> set[int]:
+    """The components the line's pieces were cut from."""
+    return set(int(c) for c in np.unique(line.component[line.cut]))
+
+
 def cut_along_paths(line: Line) -> Line:
     """The line with the same components cut, along paths of least ink instead of straight."""
-    cut = set(int(c) for c in np.unique(line.component[line.cut]))
-    return line_pieces(line.components, line.box, line.height, line.slant, cut, paths=True)
+    return line_pieces(line.components, line.box, line.height, line.slant,
+                       _cut_components(line), paths=True)
 
 
 def recut(line: Line, components) -> Line:
     """The line with ``components`` (numbers, as in ``line.component``) cut too."""
-    cut = set(int(c) for c in np.unique(line.component[line.cut])) | set(map(int, components))
+    cut = _cut_components(line) | set(map(int, components))
     return line_pieces(line.components, line.box, line.height, line.slant, cut)
 
 

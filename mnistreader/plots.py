@@ -189,8 +189,9 @@ def show_lattice(line_reading, image: np.ndarray, *, figsize=(12, 7), top: int =
     for k in range(len(line.boxes)):
         shown[line.pieces == k + 1] = colours[k, :3] * 0.8
     upper.imshow(shown)
-    for k in np.flatnonzero(line.cut[:-1] & line.cut[1:]
-                            & (line.component[:-1] == line.component[1:]) & (not line.paths)):
+    straight = [] if line.paths else np.flatnonzero(  # cuts along paths are not drawn
+        line.cut[:-1] & line.cut[1:] & (line.component[:-1] == line.component[1:]))
+    for k in straight:
         x = line.extents[k, 1] + 0.5  # a cut, along the slant of the writing
         upper.plot([x + line.slant * (0 - h / 2), x + line.slant * (h - h / 2)], [0, h],
                    color="k", ls="--", lw=1)

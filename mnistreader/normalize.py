@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["to_mnist", "crop_to_mnist", "frame_ink_dark", "add_border", "stroke_width", "deskew",
-           "MNIST_SIZE", "MNIST_BOX", "MNIST_STROKE"]
+__all__ = ["to_mnist", "crop_to_mnist", "crop_views", "frame_ink_dark", "box_edges", "add_border",
+           "stroke_width", "deskew", "MNIST_SIZE", "MNIST_BOX", "MNIST_STROKE"]
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
@@ -21,6 +21,10 @@ MNIST_BOX = 20
 MNIST_STROKE = 2.4
 #: crops are first brought to at most this side: the result is 20 pixels anyway
 _WORK_SIDE = 64
+#: the edges of a printed box lie within this share of a crop's side from its border ...
+BOX_BAND = 0.2
+#: ... and are ink along at least this share of their length
+BOX_ALONG = 0.85
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -148,6 +152,87 @@ def frame_ink_dark(gray: np.ndarray) -> bool:
     return np.count_nonzero(frame > level) > len(frame) / 2
 
 
+def _ink_bright(gray: np.ndarray, ink_dark: bool) -> np.ndarray:
+    return 255 - gray if ink_dark else gray
+
+
+def _whole_ink_dark(gray: np.ndarray) -> bool:
+    """Whether most of the crop is on the bright side of Otsu's threshold (paper is most)."""
+    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.count_nonzero(gray > level) > gray.size / 2
+
+
+def box_edges(gray: np.ndarray) -> np.ndarray:
+    """The edges of a box printed around a digit crop (an exam answer box, a form's grid).
+
+    Parameters
+    ----------
+    gray : numpy.ndarray
+        ``uint8`` crop, ink bright.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``bool`` mask of the ink of rows and columns within :data:`BOX_BAND` of the border
+        that are ink along :data:`BOX_ALONG` of their length (and of the half-inked rows and
+        columns beside them: the blurred sides of a line); all False if there are none.
+    """
+    g = np.asarray(gray, np.float32)
+    paper, top = float(np.median(g)), float(g.max())
+    if top - paper < 24:
+        return np.zeros(g.shape, bool)
+    ink = g - paper > max(20.0, 0.3 * (top - paper))
+    out = np.zeros(g.shape, bool)
+    for axis in (0, 1):  # rows, then columns
+        cover = ink.mean(axis=1 - axis)
+        n = len(cover)
+        band = max(1, int(np.ceil(BOX_BAND * n)))
+        edge = np.zeros(n, bool)
+        edge[:band] = cover[:band] >= BOX_ALONG
+        edge[n - band:] = cover[n - band:] >= BOX_ALONG
+        beside = np.convolve(edge, [1, 1, 1], "same") > 0
+        edge |= beside & (cover >= 0.5)
+        if axis == 0:
+            out[edge, :] = True
+        else:
+            out[:, edge] = True
+    return out & ink
+
+
+def crop_views(gray: np.ndarray) -> np.ndarray:
+    """The ways a small crop of one digit may be read: usually one, :func:`crop_to_mnist`.
+
+    A box printed around the digit (:func:`box_edges`) would be read with it, as a 0 or not
+    a digit at all, so the crop is also given with the box's edges painted out in the paper's
+    colour. A box's edges also fill the crop's frame, from which :func:`frame_ink_dark` tells
+    ink from paper; where the whole crop's majority says otherwise, the crop is also given the
+    other way round. The classifier chooses among the views (see
+    :func:`mnistreader.reader.read_numbers`).
+
+    Parameters
+    ----------
+    gray : numpy.ndarray
+        ``uint8`` grayscale crop.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, 28, 28)`` float32 views, the plain :func:`crop_to_mnist` first.
+    """
+    gray = np.asarray(gray, np.uint8)
+    first = frame_ink_dark(gray)
+    views = [crop_to_mnist(gray, first)]
+    for ink_dark in (first, not first) if _whole_ink_dark(gray) != first else (first,):
+        bright = _ink_bright(gray, ink_dark)
+        edges = box_edges(bright)
+        if ink_dark != first:
+            views.append(crop_to_mnist(bright, False))
+        if edges.any():
+            views.append(crop_to_mnist(np.where(edges, np.uint8(np.median(bright)), bright),
+                                       False))
+    return np.stack(views)
+
+
 def crop_to_mnist(gray: np.ndarray, ink_dark: bool | None = None) -> np.ndarray:
     """Normalise a small grayscale image of one digit (MNIST, USPS, an exam box) like MNIST.
 
@@ -171,8 +256,7 @@ def crop_to_mnist(gray: np.ndarray, ink_dark: bool | None = None) -> np.ndarray:
     gray = np.asarray(gray, np.uint8)
     if ink_dark is None:
         ink_dark = frame_ink_dark(gray)
-    if ink_dark:
-        gray = 255 - gray
+    gray = _ink_bright(gray, ink_dark)
     if max(gray.shape) < 56:
         f = 56 / max(gray.shape)
         gray = cv2.resize(gray, (round(gray.shape[1] * f), round(gray.shape[0] * f)),

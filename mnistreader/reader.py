@@ -29,7 +29,7 @@ from . import decode
 from .committee import Committee
 from .decode import NumberFormat, number_confidence
 from .network import Network
-from .normalize import crop_to_mnist, deskew
+from .normalize import crop_views, deskew
 from .persist import load_model
 from .preprocess import ImageError, Preprocessed, load_image, preprocess, to_grayscale
 from .scores import Decoder
@@ -42,6 +42,9 @@ __all__ = ["Reading", "NoDigitsError", "read_number", "read_numbers", "get_model
 DIGIT_REVIEW_BELOW = 0.8
 #: Images with both sides at most this long hold one digit (MNIST 28, USPS 16).
 DIGIT_CROP = 32
+#: Another view of a digit crop (its box painted out, ink and paper the other way round) is
+#: read instead of the plain one when the classifier finds it this much likelier a digit.
+VIEW_MARGIN = 0.2
 
 
 class NoDigitsError(ImageError):
@@ -113,14 +116,15 @@ def decoder_of(net: Network | Committee) -> Decoder:
 
 
 def _digit_crop(image: np.ndarray) -> np.ndarray | None:
-    """If ``image`` is a small crop of one digit, return it as MNIST input, else None."""
+    """If ``image`` is a small crop of one digit, return its views as MNIST input
+    (:func:`~mnistreader.normalize.crop_views`), else None."""
     if max(image.shape[:2]) > DIGIT_CROP:
         return None
-    return crop_to_mnist(to_grayscale(image))
+    return crop_views(to_grayscale(image))
 
 
 def _prepare(image, name: str):
-    """Check one image; return ``("direct", 28x28 input)`` or ``("segment", steps)``."""
+    """Check one image; return ``("direct", (k, 28, 28) views)`` or ``("segment", steps)``."""
     image = np.asarray(image)
     if image.ndim not in (2, 3) or image.size == 0:
         raise ImageError(f"{name}: not an image array (shape {image.shape})")
@@ -130,10 +134,21 @@ def _prepare(image, name: str):
     return "segment", preprocess(image)
 
 
-def _direct_probs(classify, images: np.ndarray) -> np.ndarray:
-    """Digit probabilities of one-digit crops: the mean over the crop as written and deskewed."""
-    upright = np.stack([deskew(image) for image in images])
-    return (classify(images) + classify(upright)) / 2
+def _direct_probs(classify, crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(view, digit probabilities)`` of one-digit crops, each given as its views: the mean
+    over the view as written and deskewed, of the plain view unless another is
+    :data:`VIEW_MARGIN` likelier a digit."""
+    views = np.concatenate(crops)
+    upright = np.stack([deskew(view) for view in views])
+    probs = (classify(views) + classify(upright)) / 2
+    out, start = [], 0
+    for crop in crops:
+        mine = probs[start:start + len(crop)]
+        start += len(crop)
+        mass = mine.sum(axis=1)
+        k = int(np.argmax(mass)) if mass.max() > mass[0] + VIEW_MARGIN else 0
+        out.append((crop[k], mine[k]))
+    return out
 
 
 def _read_direct(image: np.ndarray, size: tuple[int, int], probs: np.ndarray, decoder: Decoder,
@@ -230,17 +245,16 @@ def read_numbers(images: Sequence[np.ndarray],
     with threadpool_limits(1):  # a few crops at a time: one BLAS thread is faster
         segmentations = segment_many([prepared[i][1].mask for i in to_segment], classify,
                                      decoder=decoder, number_format=number_format)
-        direct_probs = _direct_probs(classify, np.stack([prepared[i][1] for i in direct])) \
-            if direct else []
+        direct_probs = _direct_probs(classify, [prepared[i][1] for i in direct]) if direct else []
     results: list = list(prepared)
     for i, seg in zip(to_segment, segmentations):
         try:
             results[i] = _read_segmented(seg, prepared[i][1], review_below, keep_steps)
         except NoDigitsError as exc:
             results[i] = NoDigitsError(f"{names[i]}: {exc}")
-    for i, probs in zip(direct, direct_probs):
+    for i, (view, probs) in zip(direct, direct_probs):
         try:
-            results[i] = _read_direct(prepared[i][1], np.shape(images[i])[:2], probs, decoder,
+            results[i] = _read_direct(view, np.shape(images[i])[:2], probs, decoder,
                                       number_format, review_below)
         except NoDigitsError as exc:
             results[i] = NoDigitsError(f"{names[i]}: {exc}")

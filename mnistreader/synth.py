@@ -13,7 +13,8 @@ import numpy as np
 
 from .data import load_mnist
 
-__all__ = ["compose_number", "make_numbers", "random_digits", "write_examples", "STYLES"]
+__all__ = ["compose_number", "make_numbers", "boxed_digit", "make_boxed_digits", "random_digits",
+           "write_examples", "STYLES"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -124,6 +125,51 @@ def _render(ink: np.ndarray, rng: np.random.Generator, jpeg: bool) -> np.ndarray
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return image
+
+
+def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = True,
+                box: bool = True) -> np.ndarray:
+    """An MNIST digit as an exam answer box holds it: a 28x28 grey crop of pencil on paper.
+
+    Parameters
+    ----------
+    digit : numpy.ndarray
+        ``(28, 28)`` uint8 MNIST digit (white on black).
+    faint : bool
+        Pencil-faint strokes (35-70% dark) instead of pen (90%).
+    box : bool
+        The box's printed edges in the crop: each side, with probability 0.7, a 1-pixel line
+        (grey 60-150) on the crop's border or one pixel inside it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(28, 28)`` uint8 grayscale, dark ink on light paper.
+    """
+    paper = rng.uniform(200, 245)
+    dark = rng.uniform(0.35, 0.7) if faint else 0.9
+    image = paper * (1 - dark * np.asarray(digit, np.float32) / 255)
+    if box:
+        grey = rng.uniform(60, 150)
+        for side in range(4):
+            if rng.random() < 0.7:
+                k = int(rng.integers(0, 2))
+                line = (slice(k, k + 1), slice(27 - k, 28 - k))[side % 2]
+                if side < 2:
+                    image[line, :] = grey
+                else:
+                    image[:, line] = grey
+    image += rng.normal(0, 4, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def make_boxed_digits(count: int, seed: int | np.random.Generator = 0, *, faint: bool = True,
+                      box: bool = True, split: str = "test") -> list[tuple[np.ndarray, str]]:
+    """``count`` MNIST ``split`` digits as answer-box crops (:func:`boxed_digit`), with their
+    digits."""
+    rng = np.random.default_rng(seed)
+    return [(boxed_digit(digits[0], rng, faint=faint, box=box), str(int(labels[0])))
+            for digits, labels in random_digits(count, rng, (1, 1), split)]
 
 
 def make_numbers(count: int, seed: int | np.random.Generator = 0, *,

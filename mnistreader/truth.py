@@ -31,6 +31,11 @@ REJECT = 10
 PURE = 0.85
 #: ... and it holds this share of the digit's ink in the line
 WHOLE = 0.8
+#: a candidate holding a whole digit with only this share of its ink from it (below
+#: :data:`PURE`) is a near miss: a digit cut from a touching neighbour with a bit of the
+#: neighbour still attached. It is taught to the classifier neither as that digit nor as
+#: "not a digit", so that the cut closest to right can still read as the digit.
+NEAR = 0.7
 
 
 @dataclass
@@ -47,6 +52,9 @@ class Labelled:
         Per line, per span: the index of the digit it holds whole in the document, or -1.
     clutter : list of numpy.ndarray
         Per line, per piece: True if it is (almost) all clutter or noise.
+    near : list of numpy.ndarray
+        Per line, per span: True if it is a near miss (:data:`NEAR`), not a digit for
+        :attr:`classes` but not taught as "not a digit" either.
     found : numpy.ndarray
         Per digit of the document: True if some candidate holds it whole.
     mask : numpy.ndarray
@@ -60,6 +68,7 @@ class Labelled:
     clutter: list[np.ndarray] = field(repr=False)
     found: np.ndarray = field(repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
+    near: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 def _owner_map(document: Document, steps: Preprocessed) -> np.ndarray:
@@ -93,7 +102,7 @@ def label_candidates(document: Document, steps: Preprocessed | None = None) -> L
     lines = [cut_all(line) for line in find_lines(mask)]
     lines += [cut_along_paths(line) for line in lines if line.cut.any()]
     found = np.zeros(n, bool)
-    classes, owners, clutters = [], [], []
+    classes, owners, clutters, nears = [], [], [], []
     for line in lines:
         x, y, w, h = line.box
         window = line.pieces
@@ -109,18 +118,23 @@ def label_candidates(document: Document, steps: Preprocessed | None = None) -> L
         best = ink[:, :n].argmax(axis=1) if n else np.zeros(len(ink), np.int64)
         size = ink[:, :n + 1].sum(axis=1).clip(min=1)  # paper-owned ink is the pen's halo
         mine = ink[np.arange(len(ink)), best] if n else np.zeros(len(ink))
-        whole = (mine >= PURE * size) & (mine >= WHOLE * line_total[best].clip(min=1)) & (mine > 0)
+        holds = (mine >= WHOLE * line_total[best].clip(min=1)) & (mine > 0)
+        whole = holds & (mine >= PURE * size)
+        nears.append(holds & ~whole & (mine >= NEAR * size))
         labels = np.array([int(d) for d in document.text]) if n else np.zeros(0, np.int64)
         cls = np.where(whole, labels[best] if n else REJECT, REJECT)
         owners.append(np.where(whole, best, -1))
         classes.append(cls)
         found[best[whole]] = True
         clutters.append(table[:, :n].sum(axis=1) <= 0.2 * table.sum(axis=1))
-    return Labelled(document, lines, classes, owners, clutters, found, mask)
+    return Labelled(document, lines, classes, owners, clutters, found, mask, nears)
 
 
 def candidate_crops(labelled: list[Labelled]) -> tuple[np.ndarray, np.ndarray]:
     """Every candidate of labelled documents as a 28x28 ``uint8`` image, with its class.
+
+    Near misses (:data:`NEAR`) and lone straight strokes (:func:`straight_stroke`) are left
+    out: what they are is not the classifier's to say.
 
     Returns
     -------
@@ -131,10 +145,10 @@ def candidate_crops(labelled: list[Labelled]) -> tuple[np.ndarray, np.ndarray]:
     """
     images, classes = [], []
     for item in labelled:
-        for line, cls in zip(item.lines, item.classes):
+        for line, cls, near in zip(item.lines, item.classes, item.near):
             images.extend(np.clip(to_mnist(ink) * 255 + 0.5, 0, 255).astype(np.uint8)
-                          for ink in line.inks())
-            classes.extend(cls.tolist())
+                          for ink, skip in zip(line.inks(), near) if not skip)
+            classes.extend(cls[~near].tolist())
     if not images:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
     images, classes = np.stack(images), np.array(classes, np.int64)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from mnistreader.calibrate import fit_logistic, fit_verifier, review_threshold
-from mnistreader.truth import (REJECT, candidate_crops, candidate_pool, label_candidates,
-                               straight_stroke)
-from mnistreader.documents import compose_document
+from mnistreader.truth import (NEAR, PURE, REJECT, _owner_map, candidate_crops, candidate_pool,
+                               label_candidates, straight_stroke)
+from mnistreader.documents import compose_document, make_documents
+from mnistreader.preprocess import preprocess
 
 
 def test_candidates_of_a_clean_document_hold_its_digits(digit_images):
@@ -24,6 +25,29 @@ def test_candidates_of_a_clean_document_hold_its_digits(digit_images):
     images, crop_classes = candidate_crops([labelled])
     assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
     assert len(images) == len(crop_classes) <= len(classes)
+
+
+def test_a_digit_cut_with_a_bit_of_its_neighbour_is_taught_neither_way():
+    rng = np.random.default_rng(11)
+    for _ in range(60):  # numbers written with touching digits give near misses
+        doc = make_documents(1, rng, busy=0.0)[0]
+        labelled = label_candidates(doc)
+        if any(near.any() for near in labelled.near):
+            break
+    else:
+        pytest.fail("no near miss in 60 synthetic numbers")
+    owner, n = _owner_map(doc, preprocess(doc.image)), len(doc.text)
+    for line, classes, near in zip(labelled.lines, labelled.classes, labelled.near):
+        x, y, w, h = line.box
+        for s in np.flatnonzero(near):
+            i, j = line.spans[s]
+            ink = np.bincount(owner[y:y + h, x:x + w][(line.pieces > i) & (line.pieces <= j)],
+                              minlength=n + 2)
+            assert NEAR <= ink[:n].max() / ink[:n + 1].sum() < PURE  # mostly one digit ...
+            assert classes[s] == REJECT  # ... which it is not, whole
+    _, crop_classes = candidate_crops([labelled])
+    spans = sum(len(classes) for classes in labelled.classes)
+    assert len(crop_classes) <= spans - sum(int(near.sum()) for near in labelled.near)
 
 
 def test_candidate_pool_is_the_same_however_many_processes():

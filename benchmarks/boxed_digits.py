@@ -1,10 +1,11 @@
-"""Accuracy of reading one digit in an exam answer box: MNIST *test* digits as 28x28 crops.
+"""Accuracy of reading one digit in an exam answer box: MNIST *test* digits as box crops.
 
 Each digit is drawn on grey paper (:func:`mnistreader.synth.boxed_digit`), with pen or
-pencil-faint strokes, with or without the printed edges of its box in the crop, and read as a
-one-digit number, as a user would give the crop.
+pencil-faint strokes, with or without the printed edges of its box in the crop, as a 28x28 crop
+(read directly as one digit) and scaled to 64x64 (as scanned finer: read by the segmenter),
+and read as a one-digit number, as a user would give the crop.
 
-    python benchmarks/boxed_digits.py [--count 2000] [--model best]
+    python benchmarks/boxed_digits.py [--count 1000] [--model best]
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from mnistreader.synth import make_boxed_digits
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=2000, help="digits per kind")
+    parser.add_argument("--count", type=int, default=1000, help="digits per kind")
     parser.add_argument("--model", default="best")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     print(f"model {args.model}, {args.count} MNIST test digits per kind, seed {args.seed}")
-    for faint in (False, True):
-        for box in (False, True):
-            items = make_boxed_digits(args.count, args.seed, faint=faint, box=box)
-            readings = read_numbers([image for image, _ in items], args.model)
-            right = sum(getattr(r, "number", None) == t for r, (_, t) in zip(readings, items))
-            kind = f"{'pencil-faint' if faint else 'pen'}, {'boxed' if box else 'no box'}"
-            print(f"{kind:22s} {right / len(items):6.1%}  ({right} of {len(items)})")
+    for size in (28, 64):
+        for faint in (False, True):
+            for box in (False, True):
+                items = make_boxed_digits(args.count, args.seed, faint=faint, box=box, size=size)
+                readings = read_numbers([image for image, _ in items], args.model)
+                right = sum(getattr(r, "number", None) == t for r, (_, t) in zip(readings, items))
+                kind = f"{size}x{size}, {'pencil-faint' if faint else 'pen'}, " \
+                       f"{'boxed' if box else 'no box'}"
+                print(f"{kind:30s} {right / len(items):6.1%}  ({right} of {len(items)})", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ MNIST_STROKE = 2.4
 _WORK_SIDE = 64
 #: the edges of a printed box lie within this share of a crop's side from its border ...
 BOX_BAND = 0.2
-#: ... and are ink along at least this share of their length
+#: ... and are ink along at least this share of their length; a run of such rows (or columns)
+#: thicker than this share of the side (and 2 pixels) is a stroke or a band, not a box's edge
 BOX_ALONG = 0.85
+BOX_THICK = 0.08
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -162,6 +164,16 @@ def _whole_ink_dark(gray: np.ndarray) -> bool:
     return np.count_nonzero(gray > level) > gray.size / 2
 
 
+def _thin_runs(flags: np.ndarray, thickest: int) -> np.ndarray:
+    """``flags`` without its runs of more than ``thickest`` consecutive True values."""
+    step = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    out = flags.copy()
+    for start, stop in zip(np.flatnonzero(step == 1), np.flatnonzero(step == -1)):
+        if stop - start > thickest:
+            out[start:stop] = False
+    return out
+
+
 def box_edges(gray: np.ndarray) -> np.ndarray:
     """The edges of a box printed around a digit crop (an exam answer box, a form's grid).
 
@@ -174,8 +186,9 @@ def box_edges(gray: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
         ``bool`` mask of the ink of rows and columns within :data:`BOX_BAND` of the border
-        that are ink along :data:`BOX_ALONG` of their length (and of the half-inked rows and
-        columns beside them: the blurred sides of a line); all False if there are none.
+        that are ink along :data:`BOX_ALONG` of their length, in runs no thicker than
+        :data:`BOX_THICK` (and of the half-inked rows and columns beside them: the blurred sides
+        of a line); all False if there are none.
     """
     g = np.asarray(gray, np.float32)
     paper, top = float(np.median(g)), float(g.max())
@@ -190,7 +203,8 @@ def box_edges(gray: np.ndarray) -> np.ndarray:
         edge = np.zeros(n, bool)
         edge[:band] = cover[:band] >= BOX_ALONG
         edge[n - band:] = cover[n - band:] >= BOX_ALONG
-        beside = np.convolve(edge, [1, 1, 1], "same") > 0
+        edge = _thin_runs(edge, max(2, int(BOX_THICK * n)))
+        beside = edge | np.r_[edge[1:], False] | np.r_[False, edge[:-1]]
         edge |= beside & (cover >= 0.5)
         if axis == 0:
             out[edge, :] = True

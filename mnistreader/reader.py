@@ -29,7 +29,7 @@ from . import decode
 from .committee import Committee
 from .decode import NumberFormat, number_confidence
 from .network import Network
-from .normalize import crop_views, deskew
+from .normalize import box_edges, crop_views, deskew
 from .persist import load_model
 from .preprocess import ImageError, Preprocessed, load_image, preprocess, to_grayscale
 from .scores import Decoder
@@ -45,6 +45,9 @@ DIGIT_CROP = 32
 #: Another view of a digit crop (its box painted out, ink and paper the other way round) is
 #: read instead of the plain one when the classifier finds it this much likelier a digit.
 VIEW_MARGIN = 0.2
+#: An image is read without the box around it (:func:`~mnistreader.normalize.box_edges`)
+#: when that reading is this much surer than the image's as it is.
+BOX_MARGIN = 0.2
 
 
 class NoDigitsError(ImageError):
@@ -123,15 +126,33 @@ def _digit_crop(image: np.ndarray) -> np.ndarray | None:
     return crop_views(to_grayscale(image))
 
 
+def _unboxed(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The image with the edges of a box around it painted out in the paper's colour, and the
+    edges (:func:`~mnistreader.normalize.box_edges`); None if it has none."""
+    gray = to_grayscale(image)
+    edges = box_edges(255 - gray)
+    if not edges.any():
+        return None
+    return np.where(edges, np.uint8(np.median(gray)), gray), edges
+
+
+def _on_edges(reading: Reading | NoDigitsError, edges: np.ndarray) -> bool:
+    """Whether a reading found no digits or read ink of the box's edges into a digit."""
+    if isinstance(reading, NoDigitsError):
+        return True
+    return any(edges[y:y + h, x:x + w].any() for x, y, w, h in reading.boxes)
+
+
 def _prepare(image, name: str):
-    """Check one image; return ``("direct", (k, 28, 28) views)`` or ``("segment", steps)``."""
+    """Check one image; return ``("direct", (k, 28, 28) views)`` or ``("segment", (steps,
+    (image without the box around it, the box's edges) or None))``."""
     image = np.asarray(image)
     if image.ndim not in (2, 3) or image.size == 0:
         raise ImageError(f"{name}: not an image array (shape {image.shape})")
     direct = _digit_crop(image)
     if direct is not None:  # the paper's flowchart: a digit crop needs no segmenter
         return "direct", direct
-    return "segment", preprocess(image)
+    return "segment", (preprocess(image), _unboxed(image))
 
 
 def _direct_probs(classify, crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -199,6 +220,45 @@ def _read_segmented(seg: Segmentation, steps: Preprocessed, review_below: float,
                    steps=steps if keep_steps else None, segmentation=seg if keep_steps else None)
 
 
+def _read_or_error(seg: Segmentation, steps: Preprocessed, review_below: float,
+                   keep_steps: bool) -> Reading | NoDigitsError:
+    try:
+        return _read_segmented(seg, steps, review_below, keep_steps)
+    except NoDigitsError as exc:
+        return exc
+
+
+def _surer_unboxed(first: Reading | NoDigitsError, unboxed: Reading | NoDigitsError):
+    """The reading of the image as it is, unless the one without its box is
+    :data:`BOX_MARGIN` surer (or the only one with digits)."""
+    if isinstance(unboxed, Reading) and (isinstance(first, NoDigitsError)
+                                         or unboxed.confidence > first.confidence + BOX_MARGIN):
+        return unboxed
+    return first
+
+
+def _read_all_segmented(prepared: list, classify, decoder: Decoder,
+                        number_format: NumberFormat | None, review_below: float,
+                        keep_steps: bool) -> list[Reading | NoDigitsError]:
+    """Readings of images to segment, given as ``(steps, (image without its box, the box's
+    edges) or None)``: each read as it is, and read again without its box where a digit read
+    holds ink of the box's edges (or none was found) and the first reading can be outdone."""
+    def read(steps: list[Preprocessed]) -> list[Reading | NoDigitsError]:
+        found = segment_many([s.mask for s in steps], classify, decoder=decoder,
+                             number_format=number_format)
+        return [_read_or_error(seg, s, review_below, keep_steps) for seg, s in zip(found, steps)]
+
+    readings = read([steps for steps, _ in prepared])
+    again = [k for k, (_, unboxed) in enumerate(prepared) if unboxed is not None
+             and _on_edges(readings[k], unboxed[1])
+             and (isinstance(readings[k], NoDigitsError)
+                  or readings[k].confidence + BOX_MARGIN < 1.0)]
+    if again:
+        for k, way in zip(again, read([preprocess(prepared[k][1][0]) for k in again])):
+            readings[k] = _surer_unboxed(readings[k], way)
+    return readings
+
+
 def read_numbers(images: Sequence[np.ndarray],
                  model: str | os.PathLike | Network | Committee = "best", *,
                  review_below: float | None = None, paths: Sequence | None = None,
@@ -243,15 +303,13 @@ def read_numbers(images: Sequence[np.ndarray],
     direct = [i for i in ok if prepared[i][0] == "direct"]
     classify = lambda x: net.digit_proba(x.reshape(len(x), -1))  # noqa: E731
     with threadpool_limits(1):  # a few crops at a time: one BLAS thread is faster
-        segmentations = segment_many([prepared[i][1].mask for i in to_segment], classify,
-                                     decoder=decoder, number_format=number_format)
+        segmented = _read_all_segmented([prepared[i][1] for i in to_segment], classify, decoder,
+                                        number_format, review_below, keep_steps)
         direct_probs = _direct_probs(classify, [prepared[i][1] for i in direct]) if direct else []
     results: list = list(prepared)
-    for i, seg in zip(to_segment, segmentations):
-        try:
-            results[i] = _read_segmented(seg, prepared[i][1], review_below, keep_steps)
-        except NoDigitsError as exc:
-            results[i] = NoDigitsError(f"{names[i]}: {exc}")
+    for i, reading in zip(to_segment, segmented):
+        results[i] = NoDigitsError(f"{names[i]}: {reading}") \
+            if isinstance(reading, NoDigitsError) else reading
     for i, (view, probs) in zip(direct, direct_probs):
         try:
             results[i] = _read_direct(view, np.shape(images[i])[:2], probs, decoder,

@@ -128,8 +128,8 @@ def _render(ink: np.ndarray, rng: np.random.Generator, jpeg: bool) -> np.ndarray
 
 
 def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = True,
-                box: bool = True) -> np.ndarray:
-    """An MNIST digit as an exam answer box holds it: a 28x28 grey crop of pencil on paper.
+                box: bool = True, size: int = 28) -> np.ndarray:
+    """An MNIST digit as an exam answer box holds it: a grey crop of pencil on paper.
 
     Parameters
     ----------
@@ -140,11 +140,13 @@ def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = Tr
     box : bool
         The box's printed edges in the crop: each side, with probability 0.7, a 1-pixel line
         (grey 60-150) on the crop's border or one pixel inside it.
+    size : int
+        Side of the crop: drawn at 28 pixels, then scaled (as scanned at a finer resolution).
 
     Returns
     -------
     numpy.ndarray
-        ``(28, 28)`` uint8 grayscale, dark ink on light paper.
+        ``(size, size)`` uint8 grayscale, dark ink on light paper.
     """
     paper = rng.uniform(200, 245)
     dark = rng.uniform(0.35, 0.7) if faint else 0.9
@@ -160,15 +162,19 @@ def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = Tr
                 else:
                     image[:, line] = grey
     image += rng.normal(0, 4, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    if size != 28:
+        image = cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
+    return image
 
 
 def make_boxed_digits(count: int, seed: int | np.random.Generator = 0, *, faint: bool = True,
-                      box: bool = True, split: str = "test") -> list[tuple[np.ndarray, str]]:
+                      box: bool = True, size: int = 28,
+                      split: str = "test") -> list[tuple[np.ndarray, str]]:
     """``count`` MNIST ``split`` digits as answer-box crops (:func:`boxed_digit`), with their
     digits."""
     rng = np.random.default_rng(seed)
-    return [(boxed_digit(digits[0], rng, faint=faint, box=box), str(int(labels[0])))
+    return [(boxed_digit(digits[0], rng, faint=faint, box=box, size=size), str(int(labels[0])))
             for digits, labels in random_digits(count, rng, (1, 1), split)]
 
 

@@ -363,7 +363,8 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     return wanted, height * wanted / scale, (scale, small, ink_dark, binary, cleaned, stats)
 
 
-def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = True) -> Preprocessed:
+def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = True,
+               gray: np.ndarray | None = None) -> Preprocessed:
     """Run the whole preprocessing: grayscale, binarize, invert, remove rules.
 
     Parameters
@@ -374,10 +375,12 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
         The working image is at most this long (see :func:`writing_scale`).
     rules : bool
         Remove ruled lines.
+    gray : numpy.ndarray, optional
+        ``to_grayscale(image)``, if already made (a large photo's conversion takes time).
     """
     image = np.asarray(image)
     _check_shape(image, "image")
-    original = to_grayscale(image)
+    original = to_grayscale(image) if gray is None else gray
     scale, height, look = writing_scale(original, max_side=max_side)
     quick, gray, ink_dark, binary, seen, stats = look
     offset = (0, 0)

@@ -29,7 +29,7 @@ from . import decode
 from .committee import Committee
 from .decode import NumberFormat, number_confidence
 from .network import Network
-from .normalize import box_edges, crop_views, deskew
+from .normalize import crop_views, deskew, without_box
 from .persist import load_model
 from .preprocess import ImageError, Preprocessed, load_image, preprocess, to_grayscale
 from .scores import Decoder
@@ -126,14 +126,11 @@ def _digit_crop(image: np.ndarray) -> np.ndarray | None:
     return crop_views(to_grayscale(image))
 
 
-def _unboxed(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The image with the edges of a box around it painted out in the paper's colour, and the
-    edges (:func:`~mnistreader.normalize.box_edges`); None if it has none."""
-    gray = to_grayscale(image)
-    edges = box_edges(255 - gray)
-    if not edges.any():
-        return None
-    return np.where(edges, np.uint8(np.median(gray)), gray), edges
+def _unboxed(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The grayscale image with the edges of a box around it painted out in the paper's
+    colour, and the edges (:func:`~mnistreader.normalize.without_box`); None if it has none."""
+    found = without_box(255 - gray)
+    return None if found is None else (255 - found[0], found[1])
 
 
 def _on_edges(reading: Reading | NoDigitsError, edges: np.ndarray) -> bool:
@@ -152,7 +149,8 @@ def _prepare(image, name: str):
     direct = _digit_crop(image)
     if direct is not None:  # the paper's flowchart: a digit crop needs no segmenter
         return "direct", direct
-    return "segment", (preprocess(image), _unboxed(image))
+    gray = to_grayscale(image)
+    return "segment", (preprocess(image, gray=gray), _unboxed(gray))
 
 
 def _direct_probs(classify, crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

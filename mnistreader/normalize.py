@@ -149,19 +149,18 @@ def frame_ink_dark(gray: np.ndarray) -> bool:
     The image's frame is mostly paper even where the digit touches it: the side of Otsu's
     threshold that holds most of the frame's pixels is the paper.
     """
-    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     frame = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
-    return np.count_nonzero(frame > level) > len(frame) / 2
+    return _mostly_bright(gray, frame)
+
+
+def _mostly_bright(gray: np.ndarray, pixels: np.ndarray) -> bool:
+    """Whether most of ``pixels`` (of ``gray``) are on the bright side of its Otsu threshold."""
+    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.count_nonzero(pixels > level) > pixels.size / 2
 
 
 def _ink_bright(gray: np.ndarray, ink_dark: bool) -> np.ndarray:
     return 255 - gray if ink_dark else gray
-
-
-def _whole_ink_dark(gray: np.ndarray) -> bool:
-    """Whether most of the crop is on the bright side of Otsu's threshold (paper is most)."""
-    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return np.count_nonzero(gray > level) > gray.size / 2
 
 
 def _thin_runs(flags: np.ndarray, thickest: int) -> np.ndarray:
@@ -262,11 +261,11 @@ def crop_views(gray: np.ndarray) -> np.ndarray:
     """
     gray = np.asarray(gray, np.uint8)
     first = frame_ink_dark(gray)
-    views = [crop_to_mnist(gray, first)]
-    for ink_dark in (first, not first) if _whole_ink_dark(gray) != first else (first,):
+    polarities = [first] if _mostly_bright(gray, gray) == first else [first, not first]
+    views = []
+    for ink_dark in polarities:
         bright = _ink_bright(gray, ink_dark)
-        if ink_dark != first:
-            views.append(crop_to_mnist(bright, False))
+        views.append(crop_to_mnist(bright, False))
         unboxed = without_box(bright)
         if unboxed is not None:
             views.append(crop_to_mnist(unboxed[0], False))

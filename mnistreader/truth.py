@@ -52,11 +52,11 @@ class Labelled:
         Per line, per span: the index of the digit it holds whole in the document, or -1.
     clutter : list of numpy.ndarray
         Per line, per piece: True if it is (almost) all clutter or noise.
+    found : numpy.ndarray
+        Per digit of the document: True if some candidate holds it whole.
     near : list of numpy.ndarray
         Per line, per span: True if it is a near miss (:data:`NEAR`), not a digit for
         :attr:`classes` but not taught as "not a digit" either.
-    found : numpy.ndarray
-        Per digit of the document: True if some candidate holds it whole.
     mask : numpy.ndarray
         The document's ink mask, as the reader made it.
     """
@@ -67,8 +67,8 @@ class Labelled:
     owners: list[np.ndarray] = field(repr=False)
     clutter: list[np.ndarray] = field(repr=False)
     found: np.ndarray = field(repr=False)
+    near: list[np.ndarray] = field(repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
-    near: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 def _owner_map(document: Document, steps: Preprocessed) -> np.ndarray:
@@ -127,7 +127,7 @@ def label_candidates(document: Document, steps: Preprocessed | None = None) -> L
         classes.append(cls)
         found[best[whole]] = True
         clutters.append(table[:, :n].sum(axis=1) <= 0.2 * table.sum(axis=1))
-    return Labelled(document, lines, classes, owners, clutters, found, mask, nears)
+    return Labelled(document, lines, classes, owners, clutters, found, nears, mask)
 
 
 def candidate_crops(labelled: list[Labelled]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,12 @@
-"""Accuracy of reading one digit in an exam answer box: MNIST *test* digits as box crops.
+"""Accuracy of reading digits in printed boxes: MNIST *test* digits as answer-box crops and
+as numbers written in a form's row of boxes.
 
 Each digit is drawn on grey paper (:func:`mnistreader.synth.boxed_digit`), with pen or
 pencil-faint strokes, with or without the printed edges of its box in the crop, as a 28x28 crop
 (read directly as one digit) and scaled to 64x64 (as scanned finer: read by the segmenter),
-and read as a one-digit number, as a user would give the crop.
+and read as a one-digit number, as a user would give the crop. Then numbers of 2-8 digits are
+written one digit per box in a printed row of boxes, with shared sides or apart
+(:func:`mnistreader.synth.boxed_number`), and read whole.
 
     python benchmarks/boxed_digits.py [--count 1000] [--model best]
 """
@@ -13,12 +16,12 @@ from __future__ import annotations
 import argparse
 
 from mnistreader.reader import read_numbers
-from mnistreader.synth import make_boxed_digits
+from mnistreader.synth import make_boxed_digits, make_boxed_numbers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000, help="digits per kind")
+    parser.add_argument("--count", type=int, default=1000, help="digits (numbers) per kind")
     parser.add_argument("--model", default="best")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -28,10 +31,17 @@ def main() -> None:
             for box in (False, True):
                 items = make_boxed_digits(args.count, args.seed, faint=faint, box=box, size=size)
                 readings = read_numbers([image for image, _ in items], args.model)
-                right = sum(getattr(r, "number", None) == t for r, (_, t) in zip(readings, items))
                 kind = f"{size}x{size}, {'pencil-faint' if faint else 'pen'}, " \
                        f"{'boxed' if box else 'no box'}"
-                print(f"{kind:30s} {right / len(items):6.1%}  ({right} of {len(items)})", flush=True)
+                report(kind, readings, items)
+    items = make_boxed_numbers(args.count, args.seed)
+    report("row of boxes, 2-8 digits", read_numbers([image for image, _ in items], args.model),
+           items)
+
+
+def report(kind: str, readings, items) -> None:
+    right = sum(getattr(r, "number", None) == t for r, (_, t) in zip(readings, items))
+    print(f"{kind:30s} {right / len(items):6.1%}  ({right} of {len(items)})", flush=True)
 
 
 if __name__ == "__main__":

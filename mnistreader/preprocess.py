@@ -5,7 +5,8 @@ The paper's steps, each available on its own: :func:`to_grayscale`, :func:`binar
 intermediate image. Beyond the paper, :func:`binarize` copes with phone photos: it flattens
 uneven lighting and shadows by dividing by an estimate of the paper's brightness, finds the
 ink's polarity (dark on light or light on dark) and thresholds with Otsu's method;
-:func:`~mnistreader.rules.remove_rules` takes out ruled lines.
+:func:`~mnistreader.rules.remove_rules` takes out ruled lines and
+:func:`~mnistreader.rules.remove_boxes` the printed boxes of a form written in.
 
 Images are NumPy arrays: ``(h, w)`` grayscale or ``(h, w, 3|4)`` BGR(A), ``uint8``, ``uint16``
 or float. Ink masks are ``uint8`` with ink 255 and background 0 (MNIST's polarity).
@@ -20,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .rules import remove_rules
+from .rules import remove_boxes, remove_rules
 
 __all__ = ["ImageError", "load_image", "to_grayscale", "binarize", "invert", "dilate",
            "remove_rules", "typical_height", "mask_height", "component_stats",
@@ -365,7 +366,7 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
 
 def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = True,
                gray: np.ndarray | None = None) -> Preprocessed:
-    """Run the whole preprocessing: grayscale, binarize, invert, remove rules.
+    """Run the whole preprocessing: grayscale, binarize, invert, remove boxes and rules.
 
     Parameters
     ----------
@@ -374,7 +375,7 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
     max_side : int
         The working image is at most this long (see :func:`writing_scale`).
     rules : bool
-        Remove ruled lines.
+        Remove ruled lines and printed boxes.
     gray : numpy.ndarray, optional
         ``to_grayscale(image)``, if already made (a large photo's conversion takes time).
     """
@@ -393,7 +394,9 @@ def preprocess(image: np.ndarray, *, max_side: int = MAX_SIDE, rules: bool = Tru
         gray = _resized(region, scale)
         binary = binarize(gray, ink_dark=ink_dark)
     inverted = invert(binary)
-    cleaned = remove_rules(inverted, height, gray=gray if ink_dark else 255 - gray)[0] \
-        if rules else inverted
+    cleaned = inverted
+    if rules:  # boxes first: a row of boxes' top and bottom are long enough to be rules
+        cleaned = remove_boxes(inverted, height)[0]
+        cleaned = remove_rules(cleaned, height, gray=gray if ink_dark else 255 - gray)[0]
     return Preprocessed(original=image, gray=gray, binary=binary, inverted=inverted,
                         cleaned=cleaned, scale=scale, offset=offset)

@@ -13,8 +13,8 @@ import numpy as np
 
 from .data import load_mnist
 
-__all__ = ["compose_number", "make_numbers", "boxed_digit", "make_boxed_digits", "random_digits",
-           "write_examples", "STYLES"]
+__all__ = ["compose_number", "make_numbers", "boxed_digit", "make_boxed_digits", "boxed_number",
+           "make_boxed_numbers", "random_digits", "write_examples", "STYLES"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -166,6 +166,77 @@ def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = Tr
     if size != 28:
         image = cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
     return image
+
+
+def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
+                 height: int | None = None, jpeg: bool = True) -> np.ndarray:
+    """Write MNIST digits in a form's row of printed boxes (a comb), one digit in each.
+
+    The boxes are printed before anyone writes in them: equal, level, 1-3 pixels of grey or
+    coloured line, side by side with shared sides or apart; each digit is written inside its
+    box, a little off centre, sometimes touching an edge.
+
+    Parameters
+    ----------
+    digits : list of numpy.ndarray
+        ``(28, 28)`` uint8 MNIST digits (white on black), in writing order.
+    rng : numpy.random.Generator
+        Source of all randomness.
+    height : int, optional
+        Digit height in pixels (random 28-64 by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(h, w, 3)`` uint8 BGR image, dark ink and printed boxes on light paper.
+    """
+    height = int(height or rng.integers(28, 65))
+    box_w, box_h = int(rng.uniform(0.95, 1.4) * height), int(rng.uniform(1.2, 1.6) * height)
+    gap = 0 if rng.random() < 0.5 else int(rng.uniform(0.05, 0.5) * height)
+    thick = int(rng.integers(1, 4))
+    margin = height
+    n = len(digits)
+    width = 2 * margin + n * box_w + (n - 1) * gap + thick
+    canvas_h = 2 * margin + box_h + thick
+    ink = np.zeros((canvas_h, width), np.uint8)
+    printed = np.zeros((canvas_h, width), np.uint8)
+    shear = rng.uniform(-0.2, 0.2)
+    for k, digit in enumerate(digits):
+        x0 = margin + k * (box_w + gap)
+        cv2.rectangle(printed, (x0, margin), (x0 + box_w, margin + box_h), 255, thick)
+        glyph = _tight(np.asarray(digit, np.uint8))
+        scale = height / glyph.shape[0] * rng.uniform(0.85, 1.05)
+        glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)),
+                                   max(1, round(glyph.shape[0] * scale))),
+                           interpolation=cv2.INTER_CUBIC)
+        glyph = _slant(glyph, shear)
+        glyph = _tight(glyph) if glyph.max() > 30 else glyph
+        gh, gw = glyph.shape
+        # inside the box, off centre by up to a sixth of the room; now and then on an edge
+        room_x, room_y = max(0, box_w - gw), max(0, box_h - gh)
+        x = x0 + int(np.clip(room_x / 2 + rng.uniform(-1, 1) * box_w / 6, 0, room_x))
+        y = margin + int(np.clip(room_y / 2 + rng.uniform(-1, 1) * box_h / 6, 0, room_y))
+        y, x = min(y, canvas_h - gh), min(x, width - gw)
+        np.maximum(ink[y:y + gh, x:x + gw], glyph, out=ink[y:y + gh, x:x + gw])
+    image = _render(ink, rng, jpeg=False)
+    colour = np.array(rng.choice([[90, 90, 90], [150, 110, 60], [60, 60, 150], [120, 120, 120]]),
+                      np.float32) + rng.uniform(-20, 20, 3)
+    alpha = (printed.astype(np.float32) / 255 * rng.uniform(0.6, 1.0))[:, :, None]
+    image = np.clip(image * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+    if jpeg:
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 92))])
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return image
+
+
+def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,
+                       lengths: tuple[int, int] = (2, 8),
+                       split: str = "test") -> list[tuple[np.ndarray, str]]:
+    """``count`` numbers of MNIST ``split`` digits written in rows of boxes
+    (:func:`boxed_number`), with their digit strings."""
+    rng = np.random.default_rng(seed)
+    return [(boxed_number(digits, rng), "".join(str(int(v)) for v in labels))
+            for digits, labels in random_digits(count, rng, lengths, split)]
 
 
 def make_boxed_digits(count: int, seed: int | np.random.Generator = 0, *, faint: bool = True,

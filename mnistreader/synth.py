@@ -24,6 +24,14 @@ def _tight(digit: np.ndarray) -> np.ndarray:
     return digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
+def _sized(digit: np.ndarray, height: float, factor: float) -> np.ndarray:
+    """An MNIST digit cropped tight and scaled to ``height`` times ``factor`` pixels tall."""
+    glyph = _tight(np.asarray(digit, np.uint8))
+    scale = height / glyph.shape[0] * factor
+    return cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)),
+                              max(1, round(glyph.shape[0] * scale))), interpolation=cv2.INTER_CUBIC)
+
+
 def _slant(digit: np.ndarray, shear: float) -> np.ndarray:
     h, w = digit.shape
     pad = int(abs(shear) * h) + 1
@@ -75,11 +83,7 @@ def compose_number(digits: list[np.ndarray], rng: np.random.Generator, *,
     bold = rng.random() < 0.3
     glyphs = []
     for digit in digits:
-        glyph = _tight(np.asarray(digit, np.uint8))
-        scale = height / glyph.shape[0] * rng.uniform(0.9, 1.1)
-        glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)),
-                                   max(1, round(glyph.shape[0] * scale))),
-                           interpolation=cv2.INTER_CUBIC)
+        glyph = _sized(digit, height, rng.uniform(0.9, 1.1))
         if bold:
             glyph = cv2.dilate(glyph, np.ones((2, 2), np.uint8))
         glyph = _slant(glyph, shear)
@@ -120,11 +124,14 @@ def _render(ink: np.ndarray, rng: np.random.Generator, jpeg: bool) -> np.ndarray
     background = (paper + texture)[:, :, None] * np.ones(3, np.float32)
     image = background * (1 - alpha) + pen * alpha
     image = np.clip(image * light[:, :, None], 0, 255).astype(np.uint8)
-    if jpeg:
-        quality = int(rng.integers(55, 92))
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return image
+    return _jpeg(image, rng) if jpeg else image
+
+
+def _jpeg(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The image after JPEG compression at a random quality."""
+    quality = int(rng.integers(55, 92))
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
 def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = True,
@@ -204,12 +211,7 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
     for k, digit in enumerate(digits):
         x0 = margin + k * (box_w + gap)
         cv2.rectangle(printed, (x0, margin), (x0 + box_w, margin + box_h), 255, thick)
-        glyph = _tight(np.asarray(digit, np.uint8))
-        scale = height / glyph.shape[0] * rng.uniform(0.85, 1.05)
-        glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)),
-                                   max(1, round(glyph.shape[0] * scale))),
-                           interpolation=cv2.INTER_CUBIC)
-        glyph = _slant(glyph, shear)
+        glyph = _slant(_sized(digit, height, rng.uniform(0.85, 1.05)), shear)
         glyph = _tight(glyph) if glyph.max() > 30 else glyph
         gh, gw = glyph.shape
         # inside the box, off centre by up to a sixth of the room; now and then on an edge
@@ -223,10 +225,7 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
                       np.float32) + rng.uniform(-20, 20, 3)
     alpha = (printed.astype(np.float32) / 255 * rng.uniform(0.6, 1.0))[:, :, None]
     image = np.clip(image * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
-    if jpeg:
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 92))])
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return image
+    return _jpeg(image, rng) if jpeg else image
 
 
 def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,

@@ -6,7 +6,8 @@ pencil-faint strokes, with or without the printed edges of its box in the crop, 
 (read directly as one digit) and scaled to 64x64 (as scanned finer: read by the segmenter),
 and read as a one-digit number, as a user would give the crop. Then numbers of 2-8 digits are
 written one digit per box in a printed row of boxes, with shared sides or apart
-(:func:`mnistreader.synth.boxed_number`), and read whole.
+(:func:`mnistreader.synth.boxed_number`), level and photographed turned by up to 4 degrees,
+and read whole.
 
     python benchmarks/boxed_digits.py [--count 1000] [--model best]
 """
@@ -34,14 +35,15 @@ def main() -> None:
                 kind = f"{size}x{size}, {'pencil-faint' if faint else 'pen'}, " \
                        f"{'boxed' if box else 'no box'}"
                 report(kind, readings, items)
-    items = make_boxed_numbers(args.count, args.seed)
-    report("row of boxes, 2-8 digits", read_numbers([image for image, _ in items], args.model),
-           items)
+    for tilt in (0, 4):
+        items = make_boxed_numbers(args.count, args.seed, tilt=tilt)
+        kind = "row of boxes, 2-8 digits" + (f", turned <={tilt} deg" if tilt else "")
+        report(kind, read_numbers([image for image, _ in items], args.model), items)
 
 
 def report(kind: str, readings, items) -> None:
     right = sum(getattr(r, "number", None) == t for r, (_, t) in zip(readings, items))
-    print(f"{kind:30s} {right / len(items):6.1%}  ({right} of {len(items)})", flush=True)
+    print(f"{kind:42s} {right / len(items):6.1%}  ({right} of {len(items)})", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ thicker or darker than the line and joined to a stroke off it is a pen stroke wr
 line and stays, and strokes that crossed a removed line are joined again across it.
 
 A printed box written in (a form's row of boxes, one digit in each) is found by its shape: a
-component whose four sides are straight, thin lines along nearly its whole width and height;
-its lines go, the dividers between neighbouring boxes too, and the digits stay
-(:func:`remove_boxes`).
+component whose four sides are straight, thin lines along nearly its whole width and height
+(looked at turned level, when the form was photographed askew); its lines go, the dividers
+between neighbouring boxes too, and the digits stay (:func:`remove_boxes`).
 """
 
 from __future__ import annotations
@@ -187,6 +187,8 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
 BOX_SIDE = 0.85
 #: ... and lie along its edges: within this share of the side from them
 BOX_EDGE = 0.12
+#: a box photographed askew, by at most this many degrees, is looked at turned level
+BOX_TILT = 5.0
 
 
 def _printed_lines(ink: np.ndarray, vertical: bool, thickest: float,
@@ -231,6 +233,46 @@ def _boxed(rows: list, cols: list, h: int, w: int) -> bool:
             and any(c <= near_x for c in cols) and any(c >= w - 1 - near_x for c in cols))
 
 
+def _level_box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
+    """The lines of the box that a component's crop ``ink`` is, held level; None if it is
+    none (:func:`_boxed`)."""
+    level, rows = _printed_lines(ink, False, thickest)
+    upright, cols = _printed_lines(ink, True, thickest)
+    return level | upright if _boxed(rows, cols, *ink.shape) else None
+
+
+def _tilt(ink: np.ndarray) -> float:
+    """How far (degrees) the outline of a component's ink is turned from level: the angle of
+    the most level side of the smallest rectangle around it, within 45 degrees."""
+    corners = cv2.boxPoints(cv2.minAreaRect(cv2.findNonZero(ink)))
+    sides = np.roll(corners, -1, axis=0) - corners
+    dx, dy = sides[int(np.argmax(np.abs(sides[:, 0])))]
+    return float((np.degrees(np.arctan2(dy, dx)) + 45) % 90 - 45)
+
+
+def _box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
+    """The lines of the box that a component's crop ``ink`` is (a mask of its pixels), or None.
+    A box photographed askew (its outline turned by 0.5 to :data:`BOX_TILT` degrees) is
+    looked at turned level, and its lines turned back."""
+    tilt = _tilt(ink)
+    if not 0.5 <= abs(tilt) <= BOX_TILT:
+        return _level_box_lines(ink, thickest) if abs(tilt) < 0.5 else None
+    h, w = ink.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+    size = (int(h * sin + w * cos) + 2, int(h * cos + w * sin) + 2)
+    turn[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    level = cv2.warpAffine(ink, turn, size, flags=cv2.INTER_NEAREST)
+    x, y, bw, bh = cv2.boundingRect(level)
+    found = _level_box_lines(level[y:y + bh, x:x + bw], thickest)
+    if found is None:
+        return None
+    lines = np.zeros(level.shape, np.uint8)
+    lines[y:y + bh, x:x + bw] = found
+    back = cv2.warpAffine(lines, turn, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    return (cv2.dilate(back, np.ones((3, 3), np.uint8)) > 0) & (ink > 0)
+
+
 def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
     """Remove printed boxes written in: a form's row of boxes, one digit in each (with shared
     sides or apart), or a box around a number.
@@ -239,8 +281,9 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     :func:`mnistreader.normalize.without_box`'s), at least about a digit tall and at most
     three, and not solid, whose sides are printed lines (straight and thin where no digit lies
     on them) along :data:`BOX_SIDE` of its width (top and bottom) and of its height (left,
-    right and the dividers between boxes), one along each of its four edges (:func:`_boxed`).
-    Those lines go; the digits inside stay, but for what of them lay on a line.
+    right and the dividers between boxes), one along each of its four edges (:func:`_boxed`);
+    a box photographed askew is looked at turned level (:func:`_box_lines`). Those lines go;
+    the digits inside stay, but for what of them lay on a line.
 
     Parameters
     ----------
@@ -265,11 +308,9 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     for k in np.flatnonzero(inside & shaped & (area <= 0.75 * w * h)):  # not the background
         box = (slice(y[k], y[k] + h[k]), slice(x[k], x[k] + w[k]))
         ink = np.where(labels[box] == k, 255, 0).astype(np.uint8)
-        level, rows = _printed_lines(ink, False, thickest)
-        upright, cols = _printed_lines(ink, True, thickest)
-        if not _boxed(rows, cols, h[k], w[k]):
-            continue
-        boxes[box] |= np.where(level | upright, mask[box], 0).astype(mask.dtype)
+        lines = _box_lines(ink, thickest)
+        if lines is not None:
+            boxes[box] |= np.where(lines, mask[box], 0).astype(mask.dtype)
     if not boxes.any():
         return mask, boxes
     return cv2.subtract(mask, boxes), boxes

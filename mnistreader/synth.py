@@ -176,7 +176,7 @@ def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = Tr
 
 
 def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
-                 height: int | None = None, jpeg: bool = True) -> np.ndarray:
+                 height: int | None = None, tilt: float = 0.0, jpeg: bool = True) -> np.ndarray:
     """Write MNIST digits in a form's row of printed boxes (a comb), one digit in each.
 
     The boxes are printed before anyone writes in them: equal, level, 1-3 pixels of grey or
@@ -191,6 +191,8 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
         Source of all randomness.
     height : int, optional
         Digit height in pixels (random 28-64 by default).
+    tilt : float
+        The form is photographed turned by up to this many degrees either way.
 
     Returns
     -------
@@ -225,16 +227,21 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
                       np.float32) + rng.uniform(-20, 20, 3)
     alpha = (printed.astype(np.float32) / 255 * rng.uniform(0.6, 1.0))[:, :, None]
     image = np.clip(image * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+    if tilt:
+        turn = cv2.getRotationMatrix2D((width / 2, canvas_h / 2), rng.uniform(-tilt, tilt), 1.0)
+        paper = [int(v) for v in np.median(image.reshape(-1, 3), axis=0)]
+        image = cv2.warpAffine(image, turn, (width, canvas_h), flags=cv2.INTER_LINEAR,
+                               borderValue=paper)
     return _jpeg(image, rng) if jpeg else image
 
 
 def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,
-                       lengths: tuple[int, int] = (2, 8),
+                       lengths: tuple[int, int] = (2, 8), tilt: float = 0.0,
                        split: str = "test") -> list[tuple[np.ndarray, str]]:
     """``count`` numbers of MNIST ``split`` digits written in rows of boxes
-    (:func:`boxed_number`), with their digit strings."""
+    (:func:`boxed_number`, turned by up to ``tilt`` degrees), with their digit strings."""
     rng = np.random.default_rng(seed)
-    return [(boxed_number(digits, rng), "".join(str(int(v)) for v in labels))
+    return [(boxed_number(digits, rng, tilt=tilt), "".join(str(int(v)) for v in labels))
             for digits, labels in random_digits(count, rng, lengths, split)]
 
 

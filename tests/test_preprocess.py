@@ -185,13 +185,16 @@ def test_a_larger_crop_of_a_boxed_digit_is_read_without_its_box(best_model):
 
 def test_a_number_written_in_a_row_of_printed_boxes_is_read(best_model):
     """A form's row of boxes around the digits, with shared sides or apart: their sides and
-    dividers were read as 1s (5 of 60 such numbers read whole) until the boxes were removed."""
+    dividers were read as 1s (5 of 60 such numbers read whole) until the boxes were removed;
+    turned askew, they are looked at turned level."""
     from mnistreader.reader import read_numbers
     from mnistreader.synth import make_boxed_numbers
 
-    items = make_boxed_numbers(60, 11)
-    readings = read_numbers([image for image, _ in items], best_model)
-    assert np.mean([getattr(r, "number", "") == t for r, (_, t) in zip(readings, items)]) >= 0.7
+    for tilt in (0, 4):  # level, and photographed turned by up to 4 degrees
+        items = make_boxed_numbers(60, 11, tilt=tilt)
+        readings = read_numbers([image for image, _ in items], best_model)
+        right = np.mean([getattr(r, "number", "") == t for r, (_, t) in zip(readings, items)])
+        assert right >= 0.65, tilt  # 0.78 and 0.77; turned, 0.57 if looked at as it is
 
 
 def _boxes_row(mask: np.ndarray, left: int, top: int, side: int, count: int, gap: int = 0):

@@ -255,8 +255,10 @@ def _box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
     A box photographed askew (its outline turned by 0.5 to :data:`BOX_TILT` degrees) is
     looked at turned level, and its lines turned back."""
     tilt = _tilt(ink)
-    if not 0.5 <= abs(tilt) <= BOX_TILT:
-        return _level_box_lines(ink, thickest) if abs(tilt) < 0.5 else None
+    if abs(tilt) < 0.5:
+        return _level_box_lines(ink, thickest)
+    if abs(tilt) > BOX_TILT:
+        return None
     h, w = ink.shape
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
     cos, sin = abs(turn[0, 0]), abs(turn[0, 1])

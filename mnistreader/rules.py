@@ -224,13 +224,15 @@ def _printed_lines(ink: np.ndarray, vertical: bool, thickest: float,
 
 def _boxed(rows: list, cols: list, h: int, w: int) -> bool:
     """Whether printed lines at ``rows`` (level) and ``cols`` (upright) of a component ``h`` by
-    ``w`` make a box: a line along each of its four edges (within :data:`BOX_EDGE` of the
-    side, or 4 pixels). (Three sides, or two and a divider, would find boxes whose side a
-    digit or a faint print hides, but found digits too: two of 300 synthetic numbers read
-    otherwise; lines within a fifth of the side found the loops of 3 of 2,000 bold digits.)"""
+    ``w`` make a box: a line along its top and its bottom edge (within :data:`BOX_EDGE` of the
+    side, or 4 pixels), and along its left and right edge or three upright lines in all (a row
+    of boxes whose outer side a digit written over it hides). (Three of the four sides, or two
+    and a divider, found digits too: two of 300 synthetic numbers read otherwise; lines within
+    a fifth of the side found the loops of 3 of 2,000 bold digits.)"""
     near_y, near_x = max(4.0, BOX_EDGE * h), max(4.0, BOX_EDGE * w)
-    return (any(r <= near_y for r in rows) and any(r >= h - 1 - near_y for r in rows)
-            and any(c <= near_x for c in cols) and any(c >= w - 1 - near_x for c in cols))
+    level = any(r <= near_y for r in rows) and any(r >= h - 1 - near_y for r in rows)
+    sides = any(c <= near_x for c in cols) and any(c >= w - 1 - near_x for c in cols)
+    return level and (sides or len(cols) >= 3)
 
 
 def _level_box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
@@ -283,7 +285,8 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     :func:`mnistreader.normalize.without_box`'s), at least about a digit tall and at most
     three, and not solid, whose sides are printed lines (straight and thin where no digit lies
     on them) along :data:`BOX_SIDE` of its width (top and bottom) and of its height (left,
-    right and the dividers between boxes), one along each of its four edges (:func:`_boxed`);
+    right and the dividers between boxes), along each of its four edges, or along its top and
+    bottom with three upright lines (:func:`_boxed`);
     a box photographed askew is looked at turned level (:func:`_box_lines`). Those lines go;
     the digits inside stay, but for what of them lay on a line.
 

@@ -7,7 +7,8 @@ pencil-faint strokes, with or without the printed edges of its box in the crop, 
 and read as a one-digit number, as a user would give the crop. Then numbers of 2-8 digits are
 written one digit per box in a printed row of boxes, with shared sides or apart
 (:func:`mnistreader.synth.boxed_number`), level and photographed turned by up to 4 degrees,
-and read whole.
+and read whole; and clean numbers in a form's field, a printed box around the whole number
+(:func:`mnistreader.synth.make_framed_numbers`).
 
     python benchmarks/boxed_digits.py [--count 1000] [--model best]
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import argparse
 
 from mnistreader.reader import read_numbers
-from mnistreader.synth import make_boxed_digits, make_boxed_numbers
+from mnistreader.synth import make_boxed_digits, make_boxed_numbers, make_framed_numbers
 
 
 def main() -> None:
@@ -39,6 +40,9 @@ def main() -> None:
         items = make_boxed_numbers(args.count, args.seed, tilt=tilt)
         kind = "row of boxes, 2-8 digits" + (f", turned <={tilt} deg" if tilt else "")
         report(kind, read_numbers([image for image, _ in items], args.model), items)
+    items = make_framed_numbers(args.count, args.seed)
+    report("number in a field's box, 2-8 digits", read_numbers([image for image, _ in items],
+                                                             args.model), items)
 
 
 def report(kind: str, readings, items) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from .data import load_mnist
 
 __all__ = ["compose_number", "make_numbers", "boxed_digit", "make_boxed_digits", "boxed_number",
-           "make_boxed_numbers", "random_digits", "write_examples", "STYLES"]
+           "make_boxed_numbers", "make_framed_numbers", "random_digits", "write_examples", "STYLES"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -243,6 +243,22 @@ def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,
     rng = np.random.default_rng(seed)
     return [(boxed_number(digits, rng, tilt=tilt), "".join(str(int(v)) for v in labels))
             for digits, labels in random_digits(count, rng, lengths, split)]
+
+
+def make_framed_numbers(count: int, seed: int | np.random.Generator = 0, *,
+                        split: str = "test") -> list[tuple[np.ndarray, str]]:
+    """``count`` clean numbers (:func:`make_numbers`) in a form's field: a printed box around
+    the number, 3-12 pixels inside the image's border, 1-3 pixels of grey or coloured line."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for image, text in make_numbers(count, rng, style="clean", split=split):
+        h, w = image.shape[:2]
+        m = int(rng.integers(3, 13))
+        colour = tuple(int(v) for v in rng.integers(40, 141, 3))
+        framed = cv2.rectangle(image.copy(), (m, m), (w - 1 - m, h - 1 - m), colour,
+                               int(rng.integers(1, 4)))
+        out.append((framed, text))
+    return out
 
 
 def make_boxed_digits(count: int, seed: int | np.random.Generator = 0, *, faint: bool = True,

@@ -129,27 +129,74 @@ def _least_ink(slant: float, cut):
 SIDE_STEP = 0.4
 
 
-def _paths(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every top-to-bottom path of least ink through ``grid`` (rows x columns, ink > 0), one
-    per bottom column: a path moves at most one column per row, and pays 1 per ink pixel and
-    :data:`SIDE_STEP` per step sideways. Returns ``(costs, paths)``, ``paths`` ``(rows, columns)``
-    the column of each path in each row."""
-    rows, width = grid.shape
-    ink = (grid > 0).astype(np.float64)
-    cost = ink[0].copy()
+def _paths(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every top-to-bottom path of least ink through ``ink`` (rows x columns, 1.0 per ink pixel,
+    0.0 elsewhere), one per bottom column: a path moves at most one column per row, and pays
+    the ink it crosses and :data:`SIDE_STEP` per step sideways. Returns ``(costs, paths)``,
+    ``paths`` ``(rows, columns)`` the column of each path in each row.
+
+    Columns of infinite ink are walls no path crosses: grids laid side by side with a wall
+    between them get the paths each would get alone, in one pass (:func:`_paths_apart`).
+    """
+    rows, width = ink.shape
     back = np.zeros((rows, width), np.int64)  # the step each pixel's cheapest way came by
-    inf = np.full(1, np.inf)
+    steps = np.full((3, width), np.inf)  # from the left, from above, from the right
+    cost = ink[0].copy()
     for y in range(1, rows):
-        left = np.concatenate([inf, cost[:-1]]) + SIDE_STEP
-        right = np.concatenate([cost[1:], inf]) + SIDE_STEP
-        best = np.minimum(np.minimum(left, cost), right)
-        back[y] = np.where(left == best, -1, np.where(cost == best, 0, 1))
-        cost = best + ink[y]
+        np.add(cost[:-1], SIDE_STEP, out=steps[0, 1:])
+        steps[1] = cost
+        np.add(cost[1:], SIDE_STEP, out=steps[2, :-1])
+        way = steps.argmin(axis=0)  # the first of equals: left, then above, then right
+        cost = steps[way, np.arange(width)] + ink[y]
+        back[y] = way - 1
     paths = np.empty((rows, width), np.int64)
     paths[-1] = np.arange(width)
     for y in range(rows - 1, 0, -1):  # back up the way each path came
         paths[y - 1] = paths[y] + back[y, paths[y]]
     return cost, paths
+
+
+def _paths_apart(grids: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`_paths` of each of ``grids`` (all as tall), in one pass: side by side, a wall
+    of infinite ink between neighbours."""
+    rows = grids[0].shape[0]
+    widths = [g.shape[1] for g in grids]
+    joined = np.full((rows, sum(widths) + len(grids) - 1), np.inf)
+    starts = np.cumsum([0] + [w + 1 for w in widths[:-1]])
+    for start, grid in zip(starts, grids):
+        joined[:, start:start + grid.shape[1]] = grid > 0  # 1.0 per ink pixel
+    cost, paths = _paths(joined)
+    return [(cost[a:a + w], paths[:, a:a + w] - a) for a, w in zip(starts.tolist(), widths)]
+
+
+def _grid(col: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Ink pixels per cell of a component's pixels at ``col`` and ``rows`` (from 0)."""
+    width, depth = int(col.max()) + 1, int(rows.max()) + 1
+    return np.bincount(rows * width + col, minlength=depth * width).reshape(depth, width)
+
+
+def _room(width: int, height: float) -> bool:
+    """Whether a component ``width`` wide has room for a cut (:data:`CUT_MARGIN`)."""
+    return width >= 2 * max(2, int(CUT_MARGIN * height)) + 1
+
+
+def _chosen_paths(cost: np.ndarray, paths: np.ndarray, height: float) -> np.ndarray:
+    """Of every path of least ink (:func:`_paths`), the cheapest ones apart (``(cuts,
+    rows)``, left to right): see :func:`path_cuts`."""
+    depth, width = paths.shape
+    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
+    middle = paths.mean(axis=0)
+    inside = np.flatnonzero((middle >= margin) & (middle <= width - margin))
+    wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
+    chosen: list[int] = []
+    for c in inside[np.argsort(cost[inside], kind="stable")].tolist():
+        if all(abs(middle[c] - middle[o]) >= spacing for o in chosen):
+            chosen.append(c)
+            if len(chosen) == wanted:
+                break
+    chosen.sort(key=lambda c: middle[c])
+    out = paths[:, chosen].T
+    return np.maximum.accumulate(out, axis=0) if len(out) else out.reshape(0, depth)
 
 
 def path_cuts(along: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray:
@@ -172,24 +219,9 @@ def path_cuts(along: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray:
         component's ends (by their mean column).
     """
     col = along.astype(np.int64)
-    width, depth = int(col.max()) + 1, int(rows.max()) + 1
-    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
-    if width < 2 * margin + 1:
-        return np.empty((0, depth), np.int64)
-    grid = np.bincount(rows * width + col, minlength=depth * width).reshape(depth, width)
-    cost, paths = _paths(grid)
-    middle = paths.mean(axis=0)
-    inside = np.flatnonzero((middle >= margin) & (middle <= width - margin))
-    wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
-    chosen: list[int] = []
-    for c in inside[np.argsort(cost[inside], kind="stable")].tolist():
-        if all(abs(middle[c] - middle[o]) >= spacing for o in chosen):
-            chosen.append(c)
-            if len(chosen) == wanted:
-                break
-    chosen.sort(key=lambda c: middle[c])
-    out = paths[:, chosen].T
-    return np.maximum.accumulate(out, axis=0) if len(out) else out.reshape(0, depth)
+    if not _room(int(col.max()) + 1, height):
+        return np.empty((0, int(rows.max()) + 1), np.int64)
+    return _chosen_paths(*_paths((_grid(col, rows) > 0).astype(np.float64)), height)
 
 
 def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, height: float):
@@ -204,14 +236,19 @@ def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, heigh
         Per ink pixel, how many cuts lie to its left (its piece within the component).
     """
     row = (ys - int(ys.min())).astype(np.int64)
-
-    def cut(s):
+    slants = (slant,) + tuple(slant + d for d in CUT_SLANTS if d)
+    cols = []
+    for s in slants:
         along = xs - s * (ys - middle)
-        col = (along - along.min()).astype(np.int64)
-        paths = path_cuts(col, row, height)
-        return (_crossed(col, row, paths), col, row, paths) if len(paths) else None
-
-    best = _least_ink(slant, cut)
+        cols.append((along - along.min()).astype(np.int64))
+    roomy = [c for c in cols if _room(int(c.max()) + 1, height)]
+    found = iter(_paths_apart([_grid(c, row) for c in roomy]) if roomy else ())
+    tried = {}
+    for s, col in zip(slants, cols):
+        if _room(int(col.max()) + 1, height):
+            paths = _chosen_paths(*next(found), height)
+            tried[s] = (_crossed(col, row, paths), col, row, paths) if len(paths) else None
+    best = _least_ink(slant, lambda s: tried.get(s))
     if best is None:
         return 0, np.zeros(len(xs), np.int64)
     _, col, row, paths = best

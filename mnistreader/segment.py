@@ -154,11 +154,24 @@ def _uniform(images: np.ndarray) -> np.ndarray:
     return np.full((len(images), 10), 0.1, np.float32)
 
 
-def _classified(lines: list[Line], classify: Classifier) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(images, probs)`` of every line's candidates, classified in one batch."""
-    inks = [ink for line in lines for ink in line.inks()]
-    images = np.stack([to_mnist(ink) for ink in inks]) if inks else np.zeros((0, 28, 28))
-    probs = classify(images) if len(images) else np.zeros((0, 10), np.float32)
+def _classified(lines: list[Line], classify: Classifier,
+                seen: dict | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(images, probs)`` of every line's candidates, classified in one batch.
+
+    A candidate whose ink is already in ``seen`` (ink bytes and shape -> image, probs) is not
+    normalised and classified again: a line's uncut components are the same candidates in
+    both of its lattices, and in its second look after recutting. New ones are added to it.
+    """
+    seen = {} if seen is None else seen
+    keys = [(ink.shape, ink.tobytes()) for line in lines for ink in line.inks()]
+    new = {key: None for key in keys if key not in seen}
+    if new:
+        images = np.stack([to_mnist(np.frombuffer(ink, np.uint8).reshape(shape))
+                           for shape, ink in new])
+        for key, image, probs in zip(new, images, classify(images)):
+            seen[key] = (image, probs)
+    images = np.stack([seen[k][0] for k in keys]) if keys else np.zeros((0, 28, 28), np.float32)
+    probs = np.stack([seen[k][1] for k in keys]) if keys else np.zeros((0, 10), np.float32)
     out, start = [], 0
     for line in lines:
         stop = start + len(line.spans)
@@ -200,7 +213,8 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     classify = classify or _uniform
     found = [find_lines(m) for m in masks]
     lines = [line for lines in found for line in lines]
-    read = _classified(lines, classify)
+    seen: dict = {}  # every candidate's image and probabilities, by its ink
+    read = _classified(lines, classify, seen)
     redo = {}
     for n, (line, (_, probs)) in enumerate(zip(lines, read) if classify is not _uniform else ()):
         i, j = line.spans[:, 0], line.spans[:, 1]
@@ -213,12 +227,12 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
         if doubt.any():
             redo[n] = recut(line, line.component[i[doubt]])
     if redo:
-        for n, (images, probs) in zip(redo, _classified(list(redo.values()), classify)):
+        for n, (images, probs) in zip(redo, _classified(list(redo.values()), classify, seen)):
             lines[n], read[n] = redo[n], (images, probs)
     # touching digits are also cut along paths of least ink: the decoder chooses
     alts = {n: cut_along_paths(line) for n, line in enumerate(lines)
             if line.cut.any() and classify is not _uniform}
-    alt_read = dict(zip(alts, _classified(list(alts.values()), classify))) if alts else {}
+    alt_read = dict(zip(alts, _classified(list(alts.values()), classify, seen))) if alts else {}
     out, start = [], 0
     for count in map(len, found):
         group = []

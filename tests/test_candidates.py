@@ -5,7 +5,7 @@ import numpy as np
 
 from mnistreader.candidates import MAX_PIECES
 from mnistreader.lines import find_lines
-from mnistreader.cuts import cut_points, cut_sides, cuts_through, path_cuts
+from mnistreader.cuts import _paths, _paths_apart, cut_points, cut_sides, cuts_through, path_cuts
 
 from test_segment import compose
 
@@ -95,6 +95,21 @@ def test_cut_paths_bend_around_strokes_where_no_straight_cut_is_clear():
     left = xs < channel[ys]
     assert count >= 1 and any((side[left] < c).all() and (side[~left] >= c).all()
                               for c in range(1, count + 1))
+
+
+def test_paths_through_grids_side_by_side_are_each_grids_own():
+    # the three slants a component is cut along are searched in one pass, walled apart
+    rng = np.random.default_rng(3)
+    grids = [(rng.random((30, w)) < 0.35).astype(np.int64) for w in (17, 40, 1, 25)]
+    for grid, (cost, paths) in zip(grids, _paths_apart(grids)):
+        alone_cost, alone_paths = _paths((grid > 0).astype(np.float64))
+        assert np.array_equal(cost, alone_cost) and np.array_equal(paths, alone_paths)
+        assert paths.min() >= 0 and paths.max() < grid.shape[1]
+    # a path pays the ink it crosses: through a wall of ink with one gap, it takes the gap
+    wall = np.ones((10, 9))
+    wall[:, 6] = 0
+    cost, paths = _paths(wall)
+    assert cost[6] == 0 and (paths[:, 6] == 6).all()
 
 
 def test_spans_stay_small():

@@ -6,7 +6,8 @@ import pytest
 
 from mnistreader.preprocess import preprocess
 from mnistreader.reader import decoder_of, read_number
-from mnistreader.segment import line_readings, rows_of, segment
+from mnistreader.normalize import to_mnist
+from mnistreader.segment import lattices, line_readings, rows_of, segment
 
 SCALE = 3  # MNIST digits drawn 3x larger, as a pen would on paper
 
@@ -93,6 +94,24 @@ def test_touching_digits_are_read_cut_both_ways(digit_images, best_model):
     kept = _segment(mask, best_model).readings[0]
     assert kept.best.digits == (paths if second else straight).best.digits
     assert kept.line.paths == second
+
+
+def test_each_candidate_is_classified_once(digit_images, best_model):
+    # both lattices of a line of touching pairs share its uncut digits' candidates
+    mask, _ = compose(digit_images, "40865", gaps=[-6, 25, -6, 25, 0])
+    rows = []
+
+    def classify(x):
+        rows.append(len(x))
+        return best_model.digit_proba(x.reshape(len(x), -1))
+
+    (found,) = lattices([mask], classify)
+    inks = [(ink.shape, ink.tobytes()) for line, _, _ in found for ink in line.inks()]
+    assert len(found) == 2 and sum(rows) == len(set(inks)) < len(inks)
+    for line, images, probs in found:  # each candidate as if classified alone
+        alone = best_model.digit_proba(images.reshape(len(images), -1))
+        assert np.allclose(probs, alone, atol=1e-5)
+        assert np.array_equal(images, np.stack([to_mnist(ink) for ink in line.inks()]))
 
 
 def test_two_lines_read_top_to_bottom(digit_images, best_model):

@@ -129,17 +129,23 @@ class Line:
                 in zip(self.spans.tolist(), self.span_boxes().tolist())]
 
 
-def _group_range(values: np.ndarray, group: np.ndarray, count: int):
-    """Per group ``0..count-1``: the smallest and largest of ``values`` (inf and -inf if empty)."""
-    lo, hi = np.full(count, np.inf), np.full(count, -np.inf)
-    if len(values):
+def _group_range(values, group: np.ndarray, count: int):
+    """Per group ``0..count-1``: the smallest and largest of ``values`` (inf and -inf if empty).
+
+    ``values`` may be a list of arrays grouped alike: ``[(lo, hi), ...]`` is returned then,
+    the grouping sorted out once.
+    """
+    many = isinstance(values, list)
+    out = [(np.full(count, np.inf), np.full(count, -np.inf)) for _ in (values if many else [0])]
+    if len(group):
         order = np.argsort(group, kind="stable")
         sorted_group = group[order]
         starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
         present = sorted_group[starts]
-        lo[present] = np.minimum.reduceat(values[order], starts)
-        hi[present] = np.maximum.reduceat(values[order], starts)
-    return lo, hi
+        for v, (lo, hi) in zip(values if many else [values], out):
+            lo[present] = np.minimum.reduceat(v[order], starts)
+            hi[present] = np.maximum.reduceat(v[order], starts)
+    return out if many else out[0]
 
 
 def line_pieces(components: np.ndarray, box, height: float, slant: float | None = None,
@@ -194,14 +200,15 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     total = int(first[-1])
     # drop empty pieces and number the others left to right along the slant
     areas = np.bincount(piece, minlength=total)
-    left, right = _group_range(along, piece, total)
+    (left, right), (x_lo, x_hi), (y_lo, y_hi) = _group_range([along, xs, ys], piece, total)
     used = np.flatnonzero(areas)
     order = used[np.argsort((left[used] + right[used]) / 2, kind="stable")]
     rank = np.zeros(total, np.int32)
     rank[order] = np.arange(1, len(order) + 1)
     pieces = np.zeros(components.shape, np.int32)
     pieces[ys, xs] = rank[piece]
-    boxes = _piece_boxes(xs, ys, rank[piece] - 1, len(order))
+    boxes = np.stack([x_lo[order], y_lo[order], x_hi[order] - x_lo[order] + 1,
+                      y_hi[order] - y_lo[order] + 1], axis=1).astype(np.int64)
     component = np.repeat(np.arange(count), np.diff(first))[order]
     was_cut = np.array([cut_of[c][0] > 0 for c in component], bool)
     extents = np.stack([left[order], right[order]], axis=1)
@@ -215,8 +222,8 @@ def cut_all(line: Line) -> Line:
     """The line with every component :data:`RECUT_FROM` digit heights wide or more cut: the
     largest lattice the reader can build (for training)."""
     count = int(line.component.max(initial=-1)) + 1
-    start, _ = _group_range(line.extents[:, 0], line.component, count)
-    _, end = _group_range(line.extents[:, 1], line.component, count)
+    (start, _), (_, end) = _group_range([line.extents[:, 0], line.extents[:, 1]],
+                                        line.component, count)
     return recut(line, np.flatnonzero(end - start >= RECUT_FROM * line.height))
 
 
@@ -235,12 +242,6 @@ def recut(line: Line, components) -> Line:
     """The line with ``components`` (numbers, as in ``line.component``) cut too."""
     cut = _cut_components(line) | set(map(int, components))
     return line_pieces(line.components, line.box, line.height, line.slant, cut)
-
-
-def _piece_boxes(xs, ys, piece, count) -> np.ndarray:
-    x_lo, x_hi = _group_range(xs, piece, count)
-    y_lo, y_hi = _group_range(ys, piece, count)
-    return np.stack([x_lo, y_lo, x_hi - x_lo + 1, y_hi - y_lo + 1], axis=1).astype(np.int64)
 
 
 def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:

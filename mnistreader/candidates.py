@@ -129,23 +129,20 @@ class Line:
                 in zip(self.spans.tolist(), self.span_boxes().tolist())]
 
 
-def _group_range(values, group: np.ndarray, count: int):
-    """Per group ``0..count-1``: the smallest and largest of ``values`` (inf and -inf if empty).
-
-    ``values`` may be a list of arrays grouped alike: ``[(lo, hi), ...]`` is returned then,
-    the grouping sorted out once.
-    """
-    many = isinstance(values, list)
-    out = [(np.full(count, np.inf), np.full(count, -np.inf)) for _ in (values if many else [0])]
+def _group_ranges(values: list[np.ndarray], group: np.ndarray, count: int) -> list[tuple]:
+    """Per array of ``values`` (all grouped alike by ``group``), per group ``0..count-1``: the
+    smallest and largest value (inf and -inf if empty), as ``(lo, hi)``. The grouping is sorted
+    out once for all of them."""
+    out = [(np.full(count, np.inf), np.full(count, -np.inf)) for _ in values]
     if len(group):
         order = np.argsort(group, kind="stable")
         sorted_group = group[order]
         starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
         present = sorted_group[starts]
-        for v, (lo, hi) in zip(values if many else [values], out):
+        for v, (lo, hi) in zip(values, out):
             lo[present] = np.minimum.reduceat(v[order], starts)
             hi[present] = np.maximum.reduceat(v[order], starts)
-    return out if many else out[0]
+    return out
 
 
 def line_pieces(components: np.ndarray, box, height: float, slant: float | None = None,
@@ -176,7 +173,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     if slant is None:
         slant = writing_slant(xs.astype(np.float64), ys.astype(np.float64), owner, count)
     along = xs - slant * (ys - h0 / 2.0)
-    lo, hi = _group_range(along, owner, count)
+    [(lo, hi)] = _group_ranges([along], owner, count)
     if cut is None:
         cut = {k for k in range(count) if hi[k] - lo[k] >= CUT_FROM * height}
     # piece = the component's first piece + the cuts to the pixel's left
@@ -200,7 +197,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     total = int(first[-1])
     # drop empty pieces and number the others left to right along the slant
     areas = np.bincount(piece, minlength=total)
-    (left, right), (x_lo, x_hi), (y_lo, y_hi) = _group_range([along, xs, ys], piece, total)
+    (left, right), (x_lo, x_hi), (y_lo, y_hi) = _group_ranges([along, xs, ys], piece, total)
     used = np.flatnonzero(areas)
     order = used[np.argsort((left[used] + right[used]) / 2, kind="stable")]
     rank = np.zeros(total, np.int32)
@@ -222,8 +219,8 @@ def cut_all(line: Line) -> Line:
     """The line with every component :data:`RECUT_FROM` digit heights wide or more cut: the
     largest lattice the reader can build (for training)."""
     count = int(line.component.max(initial=-1)) + 1
-    (start, _), (_, end) = _group_range([line.extents[:, 0], line.extents[:, 1]],
-                                        line.component, count)
+    (start, _), (_, end) = _group_ranges([line.extents[:, 0], line.extents[:, 1]],
+                                         line.component, count)
     return recut(line, np.flatnonzero(end - start >= RECUT_FROM * line.height))
 
 

@@ -107,17 +107,21 @@ def cuts_through(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, he
         profile = np.bincount((along - start).astype(np.int64))
         return profile[(cuts - 0.5).astype(np.int64)].mean(), cuts + start, s
 
-    best = _least_ink(slant, cut)
+    best = _least_ink(cut(s) for s in _slants(slant))
     return (np.empty(0), slant) if best is None else best[1:]
 
 
-def _least_ink(slant: float, cut):
-    """Of ``cut(s)`` along the writing's ``slant`` and the other :data:`CUT_SLANTS` (each
-    ``(ink crossed, ...)``, or None when the component has room for no cut), the one that
-    crosses least ink; None when none has room."""
+def _slants(slant: float) -> tuple[float, ...]:
+    """The slants a component is cut along: the writing's, then the other :data:`CUT_SLANTS`."""
+    return (slant,) + tuple(slant + d for d in CUT_SLANTS if d)
+
+
+def _least_ink(tries):
+    """Of ``tries`` (each ``(ink crossed, ...)``, or None when the component has room for no
+    cut there; taken one by one, in the order of :func:`_slants`), the first that crosses least
+    ink; None when none has room."""
     best = None
-    for s in (slant,) + tuple(slant + d for d in CUT_SLANTS if d):
-        tried = cut(s)
+    for tried in tries:
         if tried is not None and (best is None or tried[0] < best[0]):
             best = tried
             if best[0] == 0:  # no slant can do better
@@ -236,19 +240,18 @@ def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, heigh
         Per ink pixel, how many cuts lie to its left (its piece within the component).
     """
     row = (ys - int(ys.min())).astype(np.int64)
-    slants = (slant,) + tuple(slant + d for d in CUT_SLANTS if d)
     cols = []
-    for s in slants:
+    for s in _slants(slant):
         along = xs - s * (ys - middle)
         cols.append((along - along.min()).astype(np.int64))
-    roomy = [c for c in cols if _room(int(c.max()) + 1, height)]
-    found = iter(_paths_apart([_grid(c, row) for c in roomy]) if roomy else ())
-    tried = {}
-    for s, col in zip(slants, cols):
-        if _room(int(col.max()) + 1, height):
-            paths = _chosen_paths(*next(found), height)
-            tried[s] = (_crossed(col, row, paths), col, row, paths) if len(paths) else None
-    best = _least_ink(slant, lambda s: tried.get(s))
+    cols = [c for c in cols if _room(int(c.max()) + 1, height)]  # slants without room: none
+    found = _paths_apart([_grid(c, row) for c in cols]) if cols else []
+
+    def cut(col, least):
+        paths = _chosen_paths(*least, height)
+        return (_crossed(col, row, paths), col, row, paths) if len(paths) else None
+
+    best = _least_ink(cut(col, least) for col, least in zip(cols, found))
     if best is None:
         return 0, np.zeros(len(xs), np.int64)
     _, col, row, paths = best

@@ -163,11 +163,14 @@ def _classified(lines: list[Line], classify: Classifier,
     both of its lattices, and in its second look after recutting. New ones are added to it.
     """
     seen = {} if seen is None else seen
-    keys = [(ink.shape, ink.tobytes()) for line in lines for ink in line.inks()]
-    new = {key: None for key in keys if key not in seen}
+    inks = [ink for line in lines for ink in line.inks()]
+    keys = [(ink.shape, ink.tobytes()) for ink in inks]
+    new = {}
+    for key, ink in zip(keys, inks):
+        if key not in seen:
+            new.setdefault(key, ink)
     if new:
-        images = np.stack([to_mnist(np.frombuffer(ink, np.uint8).reshape(shape))
-                           for shape, ink in new])
+        images = np.stack([to_mnist(ink) for ink in new.values()])
         for key, image, probs in zip(new, images, classify(images)):
             seen[key] = (image, probs)
     images = np.stack([seen[k][0] for k in keys]) if keys else np.zeros((0, 28, 28), np.float32)

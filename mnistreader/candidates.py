@@ -32,6 +32,10 @@ RECUT_FROM = 0.45
 DOUBT_BELOW = 0.6
 #: the widest candidate digit, in digit heights
 MAX_WIDTH = 1.35
+#: ... and of a run of pieces all cut from one component (a wide 0, a digit touching its
+#: neighbour): a component is cut to find the digits in it, never to lose its whole, or a part
+#: as wide as a wide digit, as a candidate
+ONE_INK_WIDTH = 2.0
 #: the widest gap inside a candidate digit (between its pieces), in digit heights
 MAX_GAP = 0.3
 
@@ -209,7 +213,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     component = np.repeat(np.arange(count), np.diff(first))[order]
     was_cut = np.array([cut_of[c][0] > 0 for c in component], bool)
     extents = np.stack([left[order], right[order]], axis=1)
-    spans = _spans(boxes, extents, height)
+    spans = _spans(boxes, extents, height, component)
     return Line(box=tuple(int(v) for v in box), height=float(height), slant=float(slant),
                 pieces=pieces, boxes=boxes, extents=extents, areas=areas[order], cut=was_cut,
                 spans=spans, components=components, component=component, paths=paths)
@@ -241,11 +245,13 @@ def recut(line: Line, components) -> Line:
     return line_pieces(line.components, line.box, line.height, line.slant, cut)
 
 
-def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
+def _spans(boxes: np.ndarray, extents: np.ndarray, height: float,
+           component: np.ndarray) -> np.ndarray:
     """Runs of neighbouring pieces that could together be one digit."""
     spans = []
     m = len(boxes)
     for i in range(m):
+        alone = True  # the run's pieces are all of one component
         right = extents[i, 1]
         top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
         spans.append((i, i + 1))
@@ -254,7 +260,9 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float) -> np.ndarray:
                 break
             right = max(right, extents[j, 1])
             top, bottom = min(top, boxes[j, 1]), max(bottom, boxes[j, 1] + boxes[j, 3])
-            if right - extents[i, 0] > MAX_WIDTH * height or bottom - top > 1.8 * height:
+            alone = alone and component[j] == component[i]
+            widest = ONE_INK_WIDTH if alone else MAX_WIDTH
+            if right - extents[i, 0] > widest * height or bottom - top > 1.8 * height:
                 break
             spans.append((i, j + 1))
     return np.array(spans, np.int64).reshape(-1, 2)

@@ -166,3 +166,19 @@ def test_ink_written_on_a_printed_rule_is_kept(best_model):
     cv2.line(rule, (0, base - 3), (419, base - 3), 255, 9)  # as thick as the 2's base, covering it
     image[(rule > 0) & (image > 100)] = 150
     assert read_number(image, best_model).number == "2712"
+
+
+def test_wide_zero_cut_into_pieces_stays_a_candidate_whole(digit_images, best_model):
+    # a 0 written 1.6 times as wide as tall is cut (it is wider than one digit) ...
+    mask, boxes = compose(digit_images, "205")
+    x, y, w, h = boxes[1]
+    wide = cv2.resize(mask[y:y + h, x:x + w], (int(1.6 * h), h), interpolation=cv2.INTER_NEAREST)
+    strip = np.zeros((mask.shape[0], wide.shape[1]), np.uint8)
+    strip[y:y + h] = wide
+    out = np.concatenate([mask[:, :x], strip, mask[:, x + w:]], axis=1)
+    line, = (r.line for r in _segment(out, best_model).readings)
+    zero = np.flatnonzero(line.component == line.component[line.cut][0])
+    assert line.cut.any() and len(zero) > 1
+    # ... yet all its pieces together are a candidate, and it is read whole
+    assert (zero[0], zero[-1] + 1) in set(map(tuple, line.spans.tolist()))
+    assert read_number(255 - out, best_model).number == "205"

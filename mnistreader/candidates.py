@@ -3,7 +3,8 @@
 A number is over-segmented, never cut once and for all. Each line of writing
 (:func:`mnistreader.lines.find_lines`) is cut into *pieces*: every component, and wide
 components cut further at candidate cut points (valleys of the ink profile along the slant of
-the writing, or paths of least ink that bend around strokes: :mod:`mnistreader.cuts`). A
+the writing, or paths of least ink that bend around strokes and cuts between notches of the
+outline: :mod:`mnistreader.cuts`). A
 *candidate digit* is a run of one to :data:`MAX_PIECES` neighbouring pieces (a whole digit, a
 broken digit's strokes together, or a part of touching digits); :mod:`mnistreader.scores`
 scores every candidate with the classifier's outputs and its geometry, and

@@ -6,16 +6,20 @@ along a few slants (:data:`CUT_SLANTS`) and kept along the one whose cuts cross 
 (:func:`cuts_through`). Digits that overlap side by side (a 1 leaning into a 3, the tail of a
 2 under the next digit) have no straight cut between them, so a component is also cut along
 paths of least ink from its top to its bottom, which bend around strokes (:func:`path_cuts`,
-:func:`cut_sides`). :mod:`mnistreader.candidates` turns either kind of cuts into pieces; the
-decoder decides which cuts were real, and which way of cutting reads surer.
+:func:`cut_sides`), and between notches of its outline from above and below (:func:`notch_cuts`:
+where two 0s touch, their sides run together, so both the profile and the paths of least ink
+would cut through the digits instead). :mod:`mnistreader.candidates` turns either kind of
+cuts into pieces; the decoder decides which cuts were real, and which way of cutting reads
+surer.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["writing_slant", "cut_points", "cuts_through", "path_cuts", "cut_sides", "CUT_SLANTS",
-           "SIDE_STEP"]
+__all__ = ["writing_slant", "cut_points", "cuts_through", "path_cuts", "notch_cuts", "cut_sides",
+           "CUT_SLANTS", "SIDE_STEP", "NOTCH_DEPTH"]
 
 #: no cut nearer than this many digit heights to a component's end ...
 CUT_MARGIN = 0.2
@@ -230,7 +234,8 @@ def path_cuts(along: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray:
 
 def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, height: float):
     """Cut one component along paths of least ink (:func:`path_cuts`), tried along the
-    writing's slant and :data:`CUT_SLANTS`, kept along the one whose paths cross least ink.
+    writing's slant and :data:`CUT_SLANTS`, kept along the one whose paths cross least ink,
+    and between the notches of its outline along that slant (:func:`notch_cuts`).
 
     Returns
     -------
@@ -255,7 +260,101 @@ def cut_sides(xs: np.ndarray, ys: np.ndarray, middle: float, slant: float, heigh
     if best is None:
         return 0, np.zeros(len(xs), np.int64)
     _, col, row, paths = best
+    paths = _with_notch_cuts(paths, col, row, height)
     return len(paths), (col[None, :] >= paths[:, row]).sum(axis=0)
+
+
+#: a notch of the outline from above and one from below, together at least twice this deep
+#: (digit heights), make a cut between them
+NOTCH_DEPTH = 0.12
+#: a notch cut is kept unless a path of least ink lies within this share of
+#: :data:`CUT_SPACING` of it (the two kinds of cuts see different things)
+NOTCH_SPACING = 0.25
+
+
+def _notches(edge: np.ndarray, reach: int, margin: int, spacing: int) -> list[tuple[int, float]]:
+    """Notches of one side of an outline (``edge``: per column, how far in the outline is
+    from that side; nan where the column is empty): columns further in than the furthest-out
+    point within ``reach`` on both sides, as ``(column, depth)``, deepest first, ``margin``
+    from the ends and ``spacing`` apart."""
+    width = len(edge)
+    e = np.where(np.isnan(edge), np.inf, edge)
+    wall = np.full(reach, np.inf)
+    out = sliding_window_view(np.concatenate([wall, e, wall]), reach).min(axis=1)
+    left, right = out[:width], out[reach + 1:reach + 1 + width]  # the reach before, after
+    with np.errstate(invalid="ignore"):  # empty columns (inf - inf) are no notches
+        depth = np.minimum(e - left, e - right)
+    depth[np.isinf(e) | np.isinf(left) | np.isinf(right)] = 0.0
+    depth[:margin] = depth[width - margin:] = 0.0
+    chosen: list[tuple[int, float]] = []
+    for c in np.argsort(-depth, kind="stable").tolist():
+        if depth[c] <= 0:
+            break
+        if all(abs(c - o) >= spacing for o, _ in chosen):
+            chosen.append((c, float(depth[c])))
+    return chosen
+
+
+def notch_cuts(col: np.ndarray, row: np.ndarray, height: float) -> np.ndarray:
+    """Cuts joining a notch of a component's outline from above to one from below, as where
+    two touching 0s meet: there the two digits' sides run together, so the ink profile peaks
+    and the paths of least ink cross the digits instead.
+
+    Parameters
+    ----------
+    col, row : numpy.ndarray
+        Column and row of every ink pixel, from 0.
+    height : float
+        Digit height of the line.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cuts, rows)`` column of each cut in each row (straight from the upper notch to the
+        lower, upright above and below them), left to right: pairs of notches together twice
+        :data:`NOTCH_DEPTH` digit heights deep or more, at most half a digit height apart.
+    """
+    width, depth = int(col.max()) + 1, int(row.max()) + 1
+    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
+    if width < 2 * margin + 1:
+        return np.empty((0, depth), np.int64)
+    top = np.full(width, np.inf)
+    bottom = np.full(width, -np.inf)
+    np.minimum.at(top, col, row)
+    np.maximum.at(bottom, col, row)
+    empty = ~np.isfinite(top)
+    top[empty] = np.nan
+    bottom[empty] = np.nan
+    reach, least = max(2, int(0.5 * height)), 2 * NOTCH_DEPTH * height
+    dips = _notches(top, reach, margin, spacing)
+    rises = _notches(-bottom, reach, margin, spacing)
+    rows = np.arange(depth)
+    cuts = []
+    for c_top, d_top in dips:  # each notch from above, with the nearest deep enough below
+        near = [c for c, d in rises if abs(c - c_top) <= reach and d_top + d >= least]
+        if not near:
+            continue
+        c_low = min(near, key=lambda c: abs(c - c_top))
+        if top[c_top] >= bottom[c_low]:
+            continue
+        t = np.clip((rows - top[c_top]) / (bottom[c_low] - top[c_top]), 0.0, 1.0)
+        cuts.append(np.round(c_top + t * (c_low - c_top)).astype(np.int64))
+    cuts.sort(key=lambda p: p.mean())
+    return np.array(cuts, np.int64).reshape(-1, depth)
+
+
+def _with_notch_cuts(paths: np.ndarray, col: np.ndarray, row: np.ndarray,
+                     height: float) -> np.ndarray:
+    """``paths`` and the :func:`notch_cuts` of the component not within half
+    :data:`CUT_SPACING` digit heights of one of them, left to right and not crossing."""
+    spacing = max(2, int(NOTCH_SPACING * CUT_SPACING * height))
+    extra = [p for p in notch_cuts(col, row, height)
+             if not len(paths) or np.abs(paths.mean(axis=1) - p.mean()).min() >= spacing]
+    if not extra:
+        return paths
+    every = np.concatenate([paths, np.array(extra)]) if len(paths) else np.array(extra)
+    every = every[np.argsort(every.mean(axis=1), kind="stable")]
+    return np.maximum.accumulate(every, axis=0)
 
 
 def _crossed(col: np.ndarray, row: np.ndarray, paths: np.ndarray) -> float:

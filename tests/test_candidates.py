@@ -5,7 +5,8 @@ import numpy as np
 
 from mnistreader.candidates import MAX_PIECES
 from mnistreader.lines import find_lines
-from mnistreader.cuts import _paths, _paths_apart, cut_points, cut_sides, cuts_through, path_cuts
+from mnistreader.cuts import (_paths, _paths_apart, cut_points, cut_sides, cuts_through, notch_cuts,
+                               path_cuts)
 
 from test_segment import compose
 
@@ -110,6 +111,20 @@ def test_paths_through_grids_side_by_side_are_each_grids_own():
     wall[:, 6] = 0
     cost, paths = _paths(wall)
     assert cost[6] == 0 and (paths[:, 6] == 6).all()
+
+
+def test_notch_cuts_join_the_outline_notches_where_two_rings_meet():
+    mask = np.zeros((70, 120), np.uint8)
+    for x in (35, 78):  # two 0s side by side, touching along their sides
+        cv2.ellipse(mask, (x, 35), (23, 30), 0, 0, 360, 255, 5)
+    ys, xs = np.nonzero(mask)
+    cuts = notch_cuts(xs - xs.min(), ys - ys.min(), height=60)
+    meet = (35 + 23 + 78 - 23) / 2 - xs.min()
+    assert len(cuts) >= 1 and np.abs(cuts.mean(axis=1) - meet).min() <= 3
+    # where the profile of ink counted per column peaks, not a valley of it
+    profile = np.bincount(xs - xs.min())
+    assert profile[int(round(meet))] > np.median(profile)
+    assert len(notch_cuts(*np.nonzero(mask[:, :62])[::-1], height=60)) == 0  # one ring: none
 
 
 def test_spans_stay_small():

@@ -182,3 +182,11 @@ def test_wide_zero_cut_into_pieces_stays_a_candidate_whole(digit_images, best_mo
     # ... yet all its pieces together are a candidate, and it is read whole
     assert (zero[0], zero[-1] + 1) in set(map(tuple, line.spans.tolist()))
     assert read_number(255 - out, best_model).number == "205"
+
+
+@pytest.mark.parametrize("number", ["100", "500", "1000"])
+def test_touching_zeros_are_cut_where_they_meet(digit_images, best_model, number):
+    # 0s whose sides run together: the ink profile peaks where they meet, so only a cut
+    # between the notches of the outline above and below parts them
+    mask, _ = compose(digit_images, number, gaps=[25, -8, -8, 0])
+    assert read_number(255 - mask, best_model).number == number

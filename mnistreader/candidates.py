@@ -29,8 +29,11 @@ MAX_PIECES = 6
 CUT_FROM = 1.1
 #: narrower components are cut too when the classifier doubts they are one digit ...
 RECUT_FROM = 0.45
-#: ... that is, when it gives no digit this probability
+#: ... that is, when it gives no digit this probability ...
 DOUBT_BELOW = 0.6
+#: ... and they are at least this many digit heights tall (an amount's small raised 00, its 0s
+#: touching, is one component about half as tall as the digits, rejected whole)
+RECUT_TALL = 0.45
 #: the widest candidate digit, in digit heights
 MAX_WIDTH = 1.35
 #: ... and of a run of pieces all cut from one component (a wide 0, a digit touching its

@@ -325,7 +325,8 @@ def notch_cuts(col: np.ndarray, row: np.ndarray, height: float) -> np.ndarray:
     empty = ~np.isfinite(top)
     top[empty] = np.nan
     bottom[empty] = np.nan
-    reach, least = max(2, int(0.5 * height)), 2 * NOTCH_DEPTH * height
+    # a notch as deep for the component's own size: small raised digits have small notches
+    reach, least = max(2, int(0.5 * height)), 2 * NOTCH_DEPTH * min(height, float(depth))
     dips = _notches(top, reach, margin, spacing)
     rises = _notches(-bottom, reach, margin, spacing)
     rows = np.arange(depth)

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .candidates import DOUBT_BELOW, RECUT_FROM, Line, cut_along_paths, recut
+from .candidates import DOUBT_BELOW, RECUT_FROM, RECUT_TALL, Line, cut_along_paths, recut
 from .lines import find_lines, level
 from .decode import NumberFormat, Path, best_paths, choose, number_confidence
 from .scores import DEFAULT, Decoder, edge_scores
@@ -205,10 +205,11 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
     """Every line's candidates in every mask, classified: ``[(line, images, probs), ...]`` per
     mask.
 
-    All candidates are classified in one batch; components as tall as a digit that the
-    classifier doubts are one digit (no digit above
-    :data:`~mnistreader.candidates.DOUBT_BELOW`), or reads as a 1 that is as wide as two, are
-    then cut too and their lines classified again, in a second batch. A line with cut
+    All candidates are classified in one batch; components at least
+    :data:`~mnistreader.candidates.RECUT_TALL` digit heights tall that the classifier doubts
+    are one digit (no digit above :data:`~mnistreader.candidates.DOUBT_BELOW`), or reads as a
+    1 that is as wide as two, are then cut too and their lines classified again, in a second
+    batch. A line with cut
     components follows it a second time, cut along paths of least ink
     (:func:`~mnistreader.candidates.cut_along_paths`), with the same box: the decoder keeps
     the second reading when it is surer and reads no fewer digits.
@@ -226,7 +227,7 @@ def lattices(masks, classify: Classifier | None = None) -> list[list[tuple]]:
         # a doubtful reading, or a 1 as wide as two 1s side by side
         doubt = (probs.max(axis=1, initial=0) < DOUBT_BELOW) | (probs.argmax(axis=1) == 1)
         doubt &= uncut & (extent >= RECUT_FROM * line.height) \
-            & (line.boxes[i, 3] >= 0.6 * line.height)
+            & (line.boxes[i, 3] >= RECUT_TALL * line.height)
         if doubt.any():
             redo[n] = recut(line, line.component[i[doubt]])
     if redo:

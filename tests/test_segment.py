@@ -190,3 +190,27 @@ def test_touching_zeros_are_cut_where_they_meet(digit_images, best_model, number
     # between the notches of the outline above and below parts them
     mask, _ = compose(digit_images, number, gaps=[25, -8, -8, 0])
     assert read_number(255 - mask, best_model).number == number
+
+
+def _with_small_raised_zeros(digit_images, number, overlap=2):
+    """A mask of ``number`` whose last two digits, 0s, are small and raised (an amount's
+    cents), touching each other."""
+    mask, boxes = compose(digit_images, number[:-2])
+    _, top, _, tall = boxes[-1]
+    x = max(bx + bw for bx, _, bw, _ in boxes) + 20
+    for k in range(2):
+        zero = _glyph(digit_images[0][k])
+        f = 0.55 * tall / zero.shape[0]
+        zero = cv2.resize(zero, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
+        h, w = zero.shape
+        mask[top:top + h, x:x + w] |= zero
+        x += w - overlap
+    return mask
+
+
+@pytest.mark.parametrize("number", ["1700", "2900", "4100"])
+def test_small_raised_touching_zeros_are_read(digit_images, best_model, number):
+    # one component half as tall as the digits, which the classifier rejects whole: it is
+    # cut too, where the 0s meet
+    mask = _with_small_raised_zeros(digit_images, number)
+    assert read_number(255 - mask, best_model).number == number

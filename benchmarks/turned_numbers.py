@@ -15,16 +15,13 @@ import cv2
 import numpy as np
 
 from mnistreader.reader import read_numbers
+from mnistreader.rules import turning
 from mnistreader.synth import make_numbers
 
 
 def turned(image: np.ndarray, degrees: float) -> np.ndarray:
     """``image`` turned by ``degrees`` on a canvas that holds all of it, in the paper's colour."""
-    h, w = image.shape[:2]
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-    size = (int(w * cos + h * sin) + 2, int(w * sin + h * cos) + 2)
-    turn[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    turn, size = turning(image.shape, degrees)
     paper = [int(v) for v in np.median(image.reshape(-1, image.shape[2]), axis=0)]
     return cv2.warpAffine(image, turn, size, flags=cv2.INTER_LINEAR, borderValue=paper)
 

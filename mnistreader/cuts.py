@@ -68,13 +68,20 @@ def cut_points(along: np.ndarray, height: float) -> np.ndarray:
         candidates = inner
     candidates = candidates[np.argsort(smooth[candidates], kind="stable")]
     wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
-    chosen: list[int] = []
-    for c in candidates.tolist():
-        if all(abs(c - o) >= spacing for o in chosen):
-            chosen.append(c)
-            if len(chosen) == wanted:
+    chosen = candidates[_apart(candidates, spacing, wanted)]
+    return np.sort(chosen.astype(np.float64)) + 0.5
+
+
+def _apart(positions: np.ndarray, spacing: float, wanted: int | None = None) -> list[int]:
+    """Which of ``positions`` (best first) to take, one by one: each at least ``spacing``
+    from every one taken before it, until ``wanted`` are taken (all that fit by default)."""
+    taken: list[int] = []
+    for k, p in enumerate(positions.tolist()):
+        if all(abs(p - positions[o]) >= spacing for o in taken):
+            taken.append(k)
+            if len(taken) == wanted:
                 break
-    return np.sort(np.array(chosen, np.float64)) + 0.5
+    return taken
 
 
 #: cuts are tried along the writing's slant and these other slants (dx/dy); a component is cut
@@ -196,13 +203,8 @@ def _chosen_paths(cost: np.ndarray, paths: np.ndarray, height: float) -> np.ndar
     middle = paths.mean(axis=0)
     inside = np.flatnonzero((middle >= margin) & (middle <= width - margin))
     wanted = max(2, int(round(CUTS_PER_HEIGHT * width / height)))
-    chosen: list[int] = []
-    for c in inside[np.argsort(cost[inside], kind="stable")].tolist():
-        if all(abs(middle[c] - middle[o]) >= spacing for o in chosen):
-            chosen.append(c)
-            if len(chosen) == wanted:
-                break
-    chosen.sort(key=lambda c: middle[c])
+    order = inside[np.argsort(cost[inside], kind="stable")]
+    chosen = sorted(order[_apart(middle[order], spacing, wanted)].tolist(), key=lambda c: middle[c])
     out = paths[:, chosen].T
     return np.maximum.accumulate(out, axis=0) if len(out) else out.reshape(0, depth)
 
@@ -274,25 +276,20 @@ NOTCH_SPACING = 0.25
 
 def _notches(edge: np.ndarray, reach: int, margin: int, spacing: int) -> list[tuple[int, float]]:
     """Notches of one side of an outline (``edge``: per column, how far in the outline is
-    from that side; nan where the column is empty): columns further in than the furthest-out
+    from that side; inf where the column is empty): columns further in than the furthest-out
     point within ``reach`` on both sides, as ``(column, depth)``, deepest first, ``margin``
     from the ends and ``spacing`` apart."""
     width = len(edge)
-    e = np.where(np.isnan(edge), np.inf, edge)
     wall = np.full(reach, np.inf)
-    out = sliding_window_view(np.concatenate([wall, e, wall]), reach).min(axis=1)
+    out = sliding_window_view(np.concatenate([wall, edge, wall]), reach).min(axis=1)
     left, right = out[:width], out[reach + 1:reach + 1 + width]  # the reach before, after
     with np.errstate(invalid="ignore"):  # empty columns (inf - inf) are no notches
-        depth = np.minimum(e - left, e - right)
-    depth[np.isinf(e) | np.isinf(left) | np.isinf(right)] = 0.0
+        depth = np.minimum(edge - left, edge - right)
+    depth[np.isinf(edge) | np.isinf(left) | np.isinf(right)] = 0.0
     depth[:margin] = depth[width - margin:] = 0.0
-    chosen: list[tuple[int, float]] = []
-    for c in np.argsort(-depth, kind="stable").tolist():
-        if depth[c] <= 0:
-            break
-        if all(abs(c - o) >= spacing for o, _ in chosen):
-            chosen.append((c, float(depth[c])))
-    return chosen
+    order = np.argsort(-depth, kind="stable")
+    order = order[depth[order] > 0]
+    return [(int(order[k]), float(depth[order[k]])) for k in _apart(order, spacing)]
 
 
 def notch_cuts(col: np.ndarray, row: np.ndarray, height: float) -> np.ndarray:
@@ -315,16 +312,13 @@ def notch_cuts(col: np.ndarray, row: np.ndarray, height: float) -> np.ndarray:
         :data:`NOTCH_DEPTH` digit heights deep or more, at most half a digit height apart.
     """
     width, depth = int(col.max()) + 1, int(row.max()) + 1
-    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
-    if width < 2 * margin + 1:
+    if not _room(width, height):
         return np.empty((0, depth), np.int64)
-    top = np.full(width, np.inf)
+    margin, spacing = max(2, int(CUT_MARGIN * height)), max(2, int(CUT_SPACING * height))
+    top = np.full(width, np.inf)  # an empty column's top is inf, its bottom -inf: no notch
     bottom = np.full(width, -np.inf)
     np.minimum.at(top, col, row)
     np.maximum.at(bottom, col, row)
-    empty = ~np.isfinite(top)
-    top[empty] = np.nan
-    bottom[empty] = np.nan
     # a notch as deep for the component's own size: small raised digits have small notches
     reach, least = max(2, int(0.5 * height)), 2 * NOTCH_DEPTH * min(height, float(depth))
     dips = _notches(top, reach, margin, spacing)
@@ -346,8 +340,9 @@ def notch_cuts(col: np.ndarray, row: np.ndarray, height: float) -> np.ndarray:
 
 def _with_notch_cuts(paths: np.ndarray, col: np.ndarray, row: np.ndarray,
                      height: float) -> np.ndarray:
-    """``paths`` and the :func:`notch_cuts` of the component not within half
-    :data:`CUT_SPACING` digit heights of one of them, left to right and not crossing."""
+    """``paths`` and the :func:`notch_cuts` of the component not within
+    :data:`NOTCH_SPACING` of :data:`CUT_SPACING` digit heights of one of them, left to right
+    and not crossing."""
     spacing = max(2, int(NOTCH_SPACING * CUT_SPACING * height))
     extra = [p for p in notch_cuts(col, row, height)
              if not len(paths) or np.abs(paths.mean(axis=1) - p.mean()).min() >= spacing]

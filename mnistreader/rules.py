@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["remove_rules", "remove_boxes"]
+__all__ = ["remove_rules", "remove_boxes", "turning"]
 
 #: A bent rule is found as level pieces at least this many digit heights long, longer than a
 #: digit's level strokes (a 2's base, a 7's top), chained across the page. 0.5-0.7 read the
@@ -252,6 +252,17 @@ def _tilt(ink: np.ndarray) -> float:
     return float((np.degrees(np.arctan2(dy, dx)) + 45) % 90 - 45)
 
 
+def turning(shape: tuple[int, ...], degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The affine matrix that turns an image of ``shape`` by ``degrees`` about its centre onto
+    a canvas that holds all of it, and that canvas's ``(width, height)``."""
+    h, w = shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+    size = (int(w * cos + h * sin) + 2, int(w * sin + h * cos) + 2)
+    turn[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    return turn, size
+
+
 def _box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
     """The lines of the box that a component's crop ``ink`` is (a mask of its pixels), or None.
     A box photographed askew (its outline turned by 0.5 to :data:`BOX_TILT` degrees) is
@@ -262,10 +273,7 @@ def _box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
     if abs(tilt) > BOX_TILT:
         return None
     h, w = ink.shape
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
-    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-    size = (int(h * sin + w * cos) + 2, int(h * cos + w * sin) + 2)
-    turn[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    turn, size = turning(ink.shape, tilt)
     level = cv2.warpAffine(ink, turn, size, flags=cv2.INTER_NEAREST)
     x, y, bw, bh = cv2.boundingRect(level)
     found = _level_box_lines(level[y:y + bh, x:x + bw], thickest)

@@ -83,10 +83,10 @@ def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
     return tall & (h >= 4 * w) & (pen < 0.3 * float(np.median(pen[tall])))
 
 
-def level(top0: float, bottom0: float, top1: float, bottom1: float) -> bool:
+def level(top0: float, bottom0: float, top1: float, bottom1: float, share: float = 0.5) -> bool:
     """Whether two bands of writing (top and bottom rows) are level with each other: they
-    overlap by at least half the lower one."""
-    return min(bottom0, bottom1) - max(top0, top1) >= 0.5 * min(bottom0 - top0, bottom1 - top1)
+    overlap by at least ``share`` of the lower one."""
+    return min(bottom0, bottom1) - max(top0, top1) >= share * min(bottom0 - top0, bottom1 - top1)
 
 
 def _band(line: list[int], stats: np.ndarray) -> tuple[float, float, int, int]:
@@ -96,24 +96,38 @@ def _band(line: list[int], stats: np.ndarray) -> tuple[float, float, int, int]:
             int(s[:, 0].min()), int((s[:, 0] + s[:, 2]).max()))
 
 
-def _one_line(a: list[int], b: list[int], stats: np.ndarray) -> bool:
-    """Whether lines ``a`` and ``b`` are one line of writing chained apart: level with each
-    other and overlapping side to side or less than half a digit apart."""
+def _one_line(a: list[int], b: list[int], stats: np.ndarray) -> str | None:
+    """Whether lines ``a`` and ``b`` are one line of writing chained apart: overlapping side to
+    side or less than half a digit apart, and "level" with each other, or overlapping by at
+    least :data:`JOIN_LEVEL` of the lower band ("offset": the pieces of broken digits at
+    different heights); None when not."""
     (t0, b0, l0, r0), (t1, b1, l1, r1) = _band(a, stats), _band(b, stats)
-    return level(t0, b0, t1, b1) and max(l0, l1) - min(r0, r1) < 0.5 * max(b0 - t0, b1 - t1)
+    if max(l0, l1) - min(r0, r1) >= 0.5 * max(b0 - t0, b1 - t1):
+        return None
+    if level(t0, b0, t1, b1):
+        return "level"
+    return "offset" if level(t0, b0, t1, b1, JOIN_LEVEL) else None
 
+
+#: lines side by side whose bands overlap by this share of the lower one are one line of
+#: broken digits whose pieces stand at different heights; their digits are as tall as both
+JOIN_LEVEL = 0.3
 
 #: two lines this close (a fraction of the taller band) one above the other are one line of
 #: broken digits when their strokes stand in the same columns (:func:`_stacked`)
 STACK_GAP = 0.2
+#: ... unless both together are more than this many times as tall as their tallest stroke
+#: (two lines of whole digits) and the strokes are not wider than tall
+STACK_TALL = 1.5
 
 
 def _stacked(a: list[int], b: list[int], stats: np.ndarray) -> bool:
     """Whether lines ``a`` and ``b`` are the upper and lower strokes of one line of broken
     digits: one just above the other (less than :data:`STACK_GAP` of the taller band apart),
     side by side over most of the narrower one, most of the shorter line's components standing
-    above or below one of the other's, neither flat like an underline, and either a whole
-    digit of one as tall as both or both made of pieces wider than tall (halves of digits)."""
+    above or below one of the other's, neither flat like an underline, and either both within
+    :data:`STACK_TALL` times their tallest stroke or both made of pieces wider than tall
+    (halves of digits)."""
     (t0, b0, l0, r0), (t1, b1, l1, r1) = _band(a, stats), _band(b, stats)
     if max(t0, t1) - min(b0, b1) >= STACK_GAP * max(b0 - t0, b1 - t1):
         return False
@@ -122,9 +136,9 @@ def _stacked(a: list[int], b: list[int], stats: np.ndarray) -> bool:
     aspect = [float(np.median(stats[line, 2] / stats[line, 3])) for line in (a, b)]
     if max(aspect) > 2.5:  # flat like an underline or a rule's leftover
         return False
-    # no digit of either is as tall as both: two lines of whole digits, unless both are
-    # lines of halves, wider than tall
-    if max(b0, b1) - min(t0, t1) > 1.35 * stats[a + b, 3].max() and min(aspect) < 1.0:
+    # no digit of either is nearly as tall as both: two lines of whole digits, unless both
+    # are lines of halves, wider than tall
+    if max(b0, b1) - min(t0, t1) > STACK_TALL * stats[a + b, 3].max() and min(aspect) < 1.0:
         return False
     few, many = (a, b) if len(a) <= len(b) else (b, a)
     x0, x1 = stats[many, 0], stats[many, 0] + stats[many, 2]
@@ -133,13 +147,14 @@ def _stacked(a: list[int], b: list[int], stats: np.ndarray) -> bool:
 
 
 def _merge_interleaved(lines: list[list[int]], stats: np.ndarray):
-    """Join lines that are one line of writing chained apart: level with each other and
-    overlapping side to side or less than half a digit apart, as the pieces of broken digits
-    at different heights can be, or the upper and lower strokes of digits broken across
-    (:func:`_stacked`).
+    """Join lines that are one line of writing chained apart: level with each other (or
+    offset, by less than :data:`JOIN_LEVEL`) and overlapping side to side or less than half a
+    digit apart, as the pieces of broken digits at different heights can be, or the upper and
+    lower strokes of digits broken across (:func:`_stacked`).
 
     Returns the lines top to bottom and, per line, the band ``(top, bottom)`` of its digits
-    when it was joined from stacked strokes (else None: measured from its components).
+    when it was joined from stacked or offset strokes (else None: measured from its
+    components).
     """
     lines = [list(line) for line in lines]
     joined: list[tuple[float, float] | None] = [None] * len(lines)
@@ -147,14 +162,15 @@ def _merge_interleaved(lines: list[list[int]], stats: np.ndarray):
     def mergeable():
         for a in range(len(lines)):
             for b in range(a + 1, len(lines)):
-                if _one_line(lines[a], lines[b], stats):
-                    return a, b, False
+                kind = _one_line(lines[a], lines[b], stats)
+                if kind:
+                    return a, b, kind == "offset"
                 if _stacked(lines[a], lines[b], stats):
                     return a, b, True
         return None
 
     while (pair := mergeable()) is not None:
-        a, b, stacked = pair
+        a, b, stacked = pair  # stacked or offset: the digits are as tall as both bands
         bands = [band or _band(line, stats)[:2] for band, line in
                  ((joined[a], lines[a]), (joined[b], lines[b]))]
         if stacked or joined[a] or joined[b]:

@@ -157,6 +157,12 @@ def test_lines_chained_apart_over_the_same_digits_are_joined():
     apart = stats.copy()
     apart[2:4, 0] += 60  # a digit and more apart: two groups, read as one row later
     assert _merge_interleaved([[0, 1], [2, 3]], apart)[0] == [[0, 1], [2, 3]]
+    # "9771" broken across a third of the way down: upper strokes on one line, lower strokes
+    # (up to 0.7 of the digits' height) on the next, together 1.42 times the tallest stroke
+    halves = np.array([[52, 44, 76, 41, 1620], [177, 56, 74, 32, 1457], [287, 44, 57, 41, 1043],
+                       [56, 89, 59, 56, 1238], [171, 92, 65, 71, 1421], [311, 89, 26, 49, 649]])
+    lines, bands = _merge_interleaved([[0, 1, 2], [3, 4, 5]], halves)
+    assert lines == [[0, 3, 4, 1, 2, 5]] and bands[0] == (44, 145)
 
 
 def test_digits_broken_across_are_one_line_of_whole_digits(digit_images):

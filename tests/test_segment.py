@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mnistreader.lines import find_lines
 from mnistreader.preprocess import preprocess
 from mnistreader.reader import decoder_of, read_number
 from mnistreader.normalize import to_mnist
@@ -213,4 +214,20 @@ def test_small_raised_touching_zeros_are_read(digit_images, best_model, number):
     # one component half as tall as the digits, which the classifier rejects whole: it is
     # cut too, where the 0s meet
     mask = _with_small_raised_zeros(digit_images, number)
+    assert read_number(255 - mask, best_model).number == number
+
+
+@pytest.mark.parametrize("number, broken", [("384", 0), ("2619", 3)])
+def test_a_digit_broken_into_halves_at_different_heights_stays_in_its_line(
+        digit_images, best_model, number, broken):
+    # the pen skipped down the middle of one digit and its left half stands 0.4 digit heights
+    # higher: the halves' bands overlap by less than half, yet the digit is read in its line
+    mask, boxes = compose(digit_images, number, size=(260, 700), top=90)
+    x, y, w, h = boxes[broken]
+    half = x + w // 2
+    left = mask[y:y + h, x:half].copy()
+    mask[y:y + h, x:half + 3] = 0
+    lift = int(0.4 * h)
+    mask[y - lift:y - lift + h, x:half] |= left
+    assert len(find_lines(mask)) == 1
     assert read_number(255 - mask, best_model).number == number

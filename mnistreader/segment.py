@@ -29,6 +29,10 @@ __all__ = ["Digit", "LineReading", "Segmentation", "segment", "segment_many", "l
 
 Classifier = Callable[[np.ndarray], np.ndarray]
 
+#: a line read leaving out a piece this many digit heights tall is read from its cuts along
+#: paths instead when those leave out less ink, with no fewer digits (:func:`_surer`)
+SKIPPED_TALL = 0.9
+
 
 @dataclass
 class Digit:
@@ -286,11 +290,27 @@ def _digit_count(reading: LineReading) -> int:
     return len(reading.best.digits) if reading.best else 0
 
 
+def _skipped(reading: LineReading) -> tuple[float, float]:
+    """The ink a reading leaves out: the tallest skipped piece (in digit heights) and all the
+    skipped pieces' ink (in square digit heights)."""
+    line, skipped = reading.line, list(reading.best.skipped if reading.best else ())
+    if not skipped:
+        return 0.0, 0.0
+    return (float(line.boxes[skipped, 3].max()) / line.height,
+            float(line.areas[skipped].sum()) / line.height ** 2)
+
+
 def _surer(other: LineReading, first: LineReading) -> bool:
-    """Whether a line cut along paths (``other``) reads better than cut straight (``first``):
-    surer, and with no fewer digits (cutting another way is for parting digits, not losing
-    them)."""
-    return other.confidence > first.confidence and _digit_count(other) >= _digit_count(first)
+    """Whether a line cut along paths (``other``) reads better than cut straight (``first``),
+    with no fewer digits (cutting another way is for parting digits, not losing them): surer,
+    or, when cut straight a piece as tall as a digit (:data:`SKIPPED_TALL`) is left out (a
+    badly cut 1, the part of an 8 the straight cut took off), leaving less ink out."""
+    if _digit_count(other) < _digit_count(first):
+        return False
+    if other.confidence > first.confidence:
+        return True
+    tall, ink = _skipped(first)
+    return tall >= SKIPPED_TALL and _skipped(other)[1] < ink
 
 
 def _read_lines(lines, decoder: Decoder, number_format: NumberFormat | None) -> list[LineReading]:

@@ -231,3 +231,12 @@ def test_a_digit_broken_into_halves_at_different_heights_stays_in_its_line(
     mask[y - lift:y - lift + h, x:half] |= left
     assert len(find_lines(mask)) == 1
     assert read_number(255 - mask, best_model).number == number
+
+
+@pytest.mark.parametrize("overlap", [6, 9])
+def test_a_digit_left_out_by_the_straight_cut_is_read_from_the_cut_along_paths(
+        digit_images, best_model, overlap):
+    # "1432" with the 1 and the 4 written into each other: cut straight along the slant, the
+    # 4's piece is rejected and skipped ("132", surer); cut along paths, all four are read
+    mask, _ = compose(digit_images, "1432", gaps=[-overlap, 25, 25, 0])
+    assert read_number(255 - mask, best_model).number == "1432"

@@ -330,6 +330,15 @@ def _resized(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
+def _strokes(mask: np.ndarray) -> int:
+    """How many components of an ink mask could be strokes of writing: clear of the image's
+    edge (paper, bands and borders reach it), not specks, not solid blocks."""
+    x, y, w, h, area = component_stats(mask).T
+    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    big = np.maximum(w, h) >= max(3, 0.04 * max(mask.shape))
+    return int(np.count_nonzero(inside & big & (area <= 0.65 * w * h)))
+
+
 def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     """The scale at which to read an image: its digits about :data:`DIGIT_HEIGHT` pixels tall.
 
@@ -351,6 +360,10 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     small = _resized(gray, scale)
     ink_dark = _ink_is_dark(small)
     binary = binarize(small, ink_dark=ink_dark)
+    if not ink_dark:  # mostly dark: light ink, or dark ink beside a wide scan-edge band
+        dark = binarize(small, ink_dark=True)
+        if _strokes(invert(dark)) > _strokes(invert(binary)):
+            ink_dark, binary = True, dark
     # digits joined by a ruled line are one long component: measure them without it
     cleaned = remove_rules(invert(binary), 0.0, gray=small if ink_dark else 255 - small)[0]
     stats = component_stats(cleaned)

@@ -299,3 +299,26 @@ def test_remove_rules_takes_a_rule_bent_by_a_curved_page():
     cleaned, _ = remove_rules(mask, 60.0)
     assert ((cleaned > 0) & rule).sum() < 0.01 * rule.sum()
     assert ((cleaned > 0) & digits).sum() > 0.99 * digits.sum()
+
+
+@pytest.mark.parametrize("number", ["13", "40"])
+def test_dark_ink_beside_a_scan_edge_band_wider_than_the_paper_is_read(digit_images, best_model,
+                                                                       number):
+    """A register cell scanned with the black edge beyond the page covering 55% of it: most of
+    the image is dark, so the ink was taken for light and the paper for ink (16 of the 1,525
+    register cells read nothing); the strokes say which is ink."""
+    from mnistreader.reader import read_number
+
+    rng = np.random.default_rng(3)
+    h, w = 180, 140
+    image = np.full((h, w), 215.0, np.float32) + rng.normal(0, 4, (h, w))
+    image[:, :int(0.55 * w)] = 20 + rng.normal(0, 12, (h, int(0.55 * w)))  # the scan's edge
+    image[:, w - 8:w - 6] = 90  # a ruled column line
+    x = int(0.6 * w)
+    for k, ch in enumerate(number):
+        digit = cv2.resize(digit_images[int(ch)][k], (26, 26), interpolation=cv2.INTER_CUBIC)
+        region = image[80:106, x:x + 26]
+        region -= (region - 60) * (digit.astype(np.float32) / 255)
+        x += 20
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    assert read_number(image, best_model).number == number

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .rules import remove_boxes, remove_rules
+from .rules import remove_bands, remove_boxes, remove_rules
 
 __all__ = ["ImageError", "load_image", "to_grayscale", "binarize", "invert", "dilate",
            "remove_rules", "typical_height", "mask_height", "component_stats",
@@ -364,8 +364,11 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
         dark = binarize(small, ink_dark=True)
         if _strokes(invert(dark)) > _strokes(invert(binary)):
             ink_dark, binary = True, dark
-    # digits joined by a ruled line are one long component: measure them without it
-    cleaned = remove_rules(invert(binary), 0.0, gray=small if ink_dark else 255 - small)[0]
+    # digits joined by a ruled line are one long component: measure them without it, and
+    # without a scan-edge band's specks, which are not writing either (nor is the band: the
+    # enlarged crop leaves it out, and the ink is thresholded apart from the paper alone)
+    cleaned = remove_bands(invert(binary))[0]
+    cleaned = remove_rules(cleaned, 0.0, gray=small if ink_dark else 255 - small)[0]
     stats = component_stats(cleaned)
     height = typical_height(stats, cleaned.shape)
     wanted = scale

@@ -322,3 +322,24 @@ def test_dark_ink_beside_a_scan_edge_band_wider_than_the_paper_is_read(digit_ima
         x += 20
     image = np.clip(image, 0, 255).astype(np.uint8)
     assert read_number(image, best_model).number == number
+
+
+def test_remove_bands_takes_a_grainy_scan_edge_band_and_leaves_the_digits(digit_images):
+    """A scan-edge band scanned grainy is specks and holes, no solid block; it is found by its
+    density along the image's side. Digits beside it stay, and so do bold digits filling a
+    tight crop up to its edges."""
+    from mnistreader.rules import remove_bands
+
+    rng = np.random.default_rng(5)
+    digits = np.zeros((180, 140), np.uint8)
+    for k, ch in enumerate("27"):
+        glyph = cv2.resize(digit_images[int(ch)][k], (26, 26), interpolation=cv2.INTER_CUBIC)
+        digits[80:106, 84 + 22 * k:110 + 22 * k] = np.where(glyph > 100, 255, 0)
+    band = np.zeros_like(digits)
+    band[:, :60] = np.where(rng.random((180, 60)) < 0.7, 255, 0)  # grain: 70% ink
+    cleaned, removed = remove_bands(digits | band)
+    assert np.array_equal(cleaned & digits, digits)  # every digit pixel stays
+    assert np.count_nonzero(cleaned & ~digits) < 0.02 * np.count_nonzero(band)
+    assert np.array_equal(remove_bands(digits)[0], digits)  # no band: nothing taken
+    bold = cv2.dilate(cv2.resize(digits[78:108, 82:132], (100, 60)), np.ones((5, 5), np.uint8))
+    assert np.array_equal(remove_bands(bold)[0], bold)  # a tight crop of bold writing

@@ -2,7 +2,8 @@
 
 :func:`find_lines` takes the connected components of the mask (the paper's contours), drops
 what cannot be part of a digit of the writing's size (ruled lines, page borders and scan-edge
-bands much taller or longer than the digits, specks, the hairlines left of ruled columns), and
+bands much taller or longer than the digits, specks, the hairlines left of ruled columns and
+the dashes of a column line the scan broke up), and
 chains the rest into lines of writing: left to right, each component overlapping its
 neighbour vertically (:func:`group_lines`); lines chained apart are joined again when they are
 level with each other or are the upper and lower strokes of digits broken across; small
@@ -81,6 +82,38 @@ def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
     if tall.sum() < 2:
         return np.zeros(len(stats), bool)
     return tall & (h >= 4 * w) & (pen < 0.3 * float(np.median(pen[tall])))
+
+
+#: upright strokes one above another in one column (:func:`_broken_rule`) are a ruled column
+#: line broken into dashes when they reach over this share of the image's height and this
+#: many digit heights, from near its top or bottom edge
+RULE_SPAN = 0.5
+RULE_HEIGHTS = 2.0
+
+
+def _broken_rule(stats: np.ndarray, shape: tuple[int, int], height: float) -> np.ndarray:
+    """Which components (statistics rows ``(x, y, w, h, area)``) are dashes of a ruled column
+    line the scan broke up: thin upright strokes, two or more, standing one above another in
+    one column, which reach from near the image's top or bottom edge over :data:`RULE_SPAN`
+    of its height and :data:`RULE_HEIGHTS` digit heights, and are ink over 40% of it. No
+    number holds digits stacked so; :func:`_hairlines` finds such a line when it is thinner
+    than the pen, this when it is as thick."""
+    x, y, w, h = stats[:, :4].T.astype(np.float64)
+    thin = (w <= 0.35 * height) & (h >= 2 * w)
+    centre = x + w / 2
+    out = np.zeros(len(stats), bool)
+    for k in np.flatnonzero(thin):
+        if out[k]:
+            continue
+        column = thin & (np.abs(centre - centre[k]) <= max(2.0, 0.12 * height))
+        if column.sum() < 2:
+            continue
+        top, bottom = y[column].min(), (y + h)[column].max()
+        edge = min(top, shape[0] - bottom) <= 0.1 * shape[0]
+        if edge and bottom - top >= max(RULE_SPAN * shape[0], RULE_HEIGHTS * height) \
+                and h[column].sum() >= 0.4 * shape[0]:
+            out |= column
+    return out
 
 
 def level(top0: float, bottom0: float, top1: float, bottom1: float, share: float = 0.5) -> bool:
@@ -212,7 +245,7 @@ def find_lines(mask: np.ndarray) -> list[Line]:
         return []
     stats, ids = stats[keep], ids[keep]
     height = typical_height(stats, mask.shape)
-    hairline = _hairlines(stats, height)
+    hairline = _hairlines(stats, height) | _broken_rule(stats, mask.shape, height)
     if hairline.all():
         return []
     stats, ids = stats[~hairline], ids[~hairline]

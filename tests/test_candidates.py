@@ -191,3 +191,18 @@ def test_a_hairline_of_a_ruled_column_is_no_digit(digit_images):
     cv2.line(one, (right + 30, y + 2), (right + 30, y + h - 2), 255, 9)
     line, = find_lines(one)
     assert line.box[0] + line.box[2] >= right + 30
+
+
+def test_a_ruled_column_line_broken_into_dashes_is_no_digit(digit_images):
+    # a register's column line, scanned broken into dashes as thick as the pen, beside the
+    # number: the dashes stand one above another from the top of the cell down, which no
+    # number's digits do; each dash alone is a 1
+    from test_segment import compose
+
+    mask, boxes = compose(digit_images, "15", size=(400, 300), top=150)
+    x = boxes[0][0] - 25
+    for y in range(5, 330, 60):
+        cv2.line(mask, (x, y), (x, y + 45), 255, 7)
+    lines = find_lines(mask)
+    assert len(lines) == 1 and lines[0].box[0] >= boxes[0][0] - 2  # the line starts at the 1
+    assert _holds_every_digit(lines[0], boxes)

@@ -15,7 +15,7 @@ from typing import Collection, Iterator
 import cv2
 import numpy as np
 
-from .preprocess import _EXTENSIONS, ImageError, _check_shape, load_image
+from .images import _EXTENSIONS, ImageError, _check_shape, load_image
 
 __all__ = ["iter_pages", "page_name", "split_page_name", "FILE_EXTENSIONS", "PAGED", "PDF_DPI"]
 

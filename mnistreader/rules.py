@@ -44,9 +44,10 @@ def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Remove scan-edge bands and dark margins, grainy or solid, from an ink mask.
 
     A band is where the ink covers at least :data:`BAND_DENSITY` of a window a sixth of the
-    image's shorter side wide, over a region at least a window thick that lies along a side of
-    the image for at least :data:`BAND_ALONG` of its length. Components mostly (half their ink
-    or more) inside it go: the band's specks and the band itself.
+    image's shorter side wide, over a region at least a window thick that lies along one side
+    of the image for at least :data:`BAND_ALONG` of its length and reaches at most
+    :data:`BAND_ACROSS` of the way across. Components mostly (half their ink or more) inside
+    it go: the band's specks and the band itself.
 
     Returns
     -------

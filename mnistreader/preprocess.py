@@ -158,6 +158,13 @@ def dilate(mask: np.ndarray, size: int = 3, iterations: int = 1) -> np.ndarray:
     return cv2.dilate(mask, kernel, iterations=iterations)
 
 
+def _clear_of_edge(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which components (statistics rows ``(x, y, w, h, ...)``) touch no edge of an image of
+    ``shape``."""
+    x, y, w, h = np.asarray(stats)[:, :4].T
+    return (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])
+
+
 def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None) -> float:
     """Typical digit height from component statistics rows ``(x, y, w, h, area)``.
 
@@ -171,11 +178,9 @@ def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None) -> f
     stats = np.asarray(stats, dtype=np.float64).reshape(-1, 5)
     if len(stats) == 0:
         return 0.0
-    x, y, w, h, area = stats.T
+    _, _, w, h, area = stats.T
     shaped = (w <= 4 * h) & (h <= 12 * w) & (h >= 3)
-    for better in (area <= 0.65 * w * h,
-                   True if shape is None else
-                   (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])):
+    for better in (area <= 0.65 * w * h, True if shape is None else _clear_of_edge(stats, shape)):
         if (shaped & better).any():
             shaped &= better
     if not shaped.any():
@@ -197,11 +202,11 @@ def writing_components(stats: np.ndarray, shape: tuple[int, int], height: float)
     dark margins) larger than a digit or cut off by the edge.
     """
     stats = np.asarray(stats, np.int64).reshape(-1, 5)
-    x, y, w, h, area = stats.T
+    _, _, w, h, area = stats.T
     keep = h <= 2.2 * height
     keep &= ~((h < 0.35 * height) & (w > 1.6 * height))
     keep &= np.maximum(w, h) >= 0.15 * height
-    edge = (x == 0) | (y == 0) | (x + w == shape[1]) | (y + h == shape[0])
+    edge = ~_clear_of_edge(stats, shape)
     keep &= ~(edge & (h < 0.5 * height))
     solid = (area > 0.75 * w * h) & (np.minimum(w, h) > 0.45 * height)
     keep &= ~(solid & (edge | (np.minimum(w, h) > height)))
@@ -271,10 +276,10 @@ def _resized(gray: np.ndarray, scale: float) -> np.ndarray:
 def _strokes(mask: np.ndarray) -> int:
     """How many components of an ink mask could be strokes of writing: clear of the image's
     edge (paper, bands and borders reach it), not specks, not solid blocks."""
-    x, y, w, h, area = component_stats(mask).T
-    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    stats = component_stats(mask)
+    _, _, w, h, area = stats.T
     big = np.maximum(w, h) >= max(3, 0.04 * max(mask.shape))
-    return int(np.count_nonzero(inside & big & (area <= 0.65 * w * h)))
+    return int(np.count_nonzero(_clear_of_edge(stats, mask.shape) & big & (area <= 0.65 * w * h)))
 
 
 def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):

@@ -27,8 +27,9 @@ __all__ = ["Line", "line_pieces", "recut", "cut_all", "cut_along_paths", "MAX_PI
 MAX_PIECES = 6
 #: components at least this many digit heights wide (along the slant) get candidate cuts
 CUT_FROM = 1.1
-#: narrower components are cut too when the classifier doubts they are one digit ...
-RECUT_FROM = 0.45
+#: narrower components are cut too when the classifier doubts they are one digit (two 1s
+#: written into each other are about a third of a digit height wide) ...
+RECUT_FROM = 0.3
 #: ... that is, when it gives no digit this probability ...
 DOUBT_BELOW = 0.6
 #: ... and they are at least this many digit heights tall (an amount's small raised 00, its 0s

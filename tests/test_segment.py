@@ -240,3 +240,11 @@ def test_a_digit_left_out_by_the_straight_cut_is_read_from_the_cut_along_paths(
     # 4's piece is rejected and skipped ("132", surer); cut along paths, all four are read
     mask, _ = compose(digit_images, "1432", gaps=[-overlap, 25, 25, 0])
     assert read_number(255 - mask, best_model).number == "1432"
+
+
+@pytest.mark.parametrize("number", ["1180", "1107"])
+def test_two_ones_written_into_each_other_are_both_read(digit_images, best_model, number):
+    # the 1s overlap by 12 pixels: one component a third of a digit height wide, which the
+    # classifier doubts is one digit; recut only from 0.45 heights wide, both 1s were lost
+    mask, _ = compose(digit_images, number, gaps=[-12, 25, 25, 0])
+    assert read_number(255 - mask, best_model).number == number

@@ -31,6 +31,8 @@ BAND_DENSITY = 0.5
 BAND_ALONG = 0.6
 #: ... and across at most this share of the image
 BAND_ACROSS = 0.7
+#: a band's ink beyond its dense region (its ragged edge) reaches this share of a window
+BAND_FRINGE = 0.25
 
 #: A bent rule is found as level pieces at least this many digit heights long, longer than a
 #: digit's level strokes (a 2's base, a 7's top), chained across the page. 0.5-0.7 read the
@@ -47,7 +49,9 @@ def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     image's shorter side wide, over a region at least a window thick that lies along one side
     of the image for at least :data:`BAND_ALONG` of its length and reaches at most
     :data:`BAND_ACROSS` of the way across. Components mostly (half their ink or more) inside
-    it go: the band's specks and the band itself.
+    it go: the band's specks whole, and a large component (the band itself, with the rules
+    and the digits that touch it) only where it lies in the band or within
+    :data:`BAND_FRINGE` of a window of it.
 
     Returns
     -------
@@ -74,11 +78,17 @@ def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not is_band.any():
         return mask, np.zeros_like(mask)
     band = is_band[labels]
-    count, parts = cv2.connectedComponents(ink, connectivity=8)
+    count, parts, part_stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    sizes = part_stats[:, 4]
     inside = np.bincount(parts[band], minlength=count)
-    drop = inside >= 0.5 * np.bincount(parts.ravel(), minlength=count)
+    drop = inside >= 0.5 * sizes
     drop[0] = False
-    removed = np.where(drop[parts], mask, 0).astype(mask.dtype)
+    # a speck goes whole; a large component (the band itself, with the rules and digits that
+    # touch it) only where it lies in the band or its fringe
+    whole = drop & (sizes <= side * side)
+    grow = 2 * int(BAND_FRINGE * side) + 1
+    fringe = cv2.dilate(band.view(np.uint8), np.ones((grow, grow), np.uint8)).view(bool)
+    removed = np.where(whole[parts] | (drop[parts] & fringe), mask, 0).astype(mask.dtype)
     return cv2.subtract(mask, removed), removed
 
 

@@ -343,3 +343,21 @@ def test_remove_bands_takes_a_grainy_scan_edge_band_and_leaves_the_digits(digit_
     assert np.array_equal(remove_bands(digits)[0], digits)  # no band: nothing taken
     bold = cv2.dilate(cv2.resize(digits[78:108, 82:132], (100, 60)), np.ones((5, 5), np.uint8))
     assert np.array_equal(remove_bands(bold)[0], bold)  # a tight crop of bold writing
+
+
+def test_remove_bands_keeps_digits_joined_to_the_band_by_a_rule(digit_images):
+    """A ruled column line hangs from a scan-edge band and a digit is written across it: the
+    band, the rule and the digit are one component, mostly band. The band goes; the digits
+    stay (the rule is left for the rule removal)."""
+    from mnistreader.rules import remove_bands
+
+    digits = np.zeros((180, 300), np.uint8)
+    for k, ch in enumerate("76"):
+        glyph = cv2.resize(digit_images[int(ch)][k], (40, 40), interpolation=cv2.INTER_CUBIC)
+        digits[90:130, 40 + 50 * k:80 + 50 * k] = np.where(glyph > 100, 255, 0)
+    page = digits.copy()
+    page[:40] = 255  # the band along the top
+    page[:, 55:58] = 255  # a column line from the band down through the 7
+    cleaned, removed = remove_bands(page)
+    assert np.array_equal(cleaned & digits, digits)  # every digit pixel stays
+    assert np.count_nonzero(cleaned[:40]) < 0.05 * 40 * 300  # the band is gone

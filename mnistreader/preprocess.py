@@ -35,6 +35,9 @@ TARGET_HEIGHT = 56
 DIGIT_HEIGHT = (48, 96)
 #: An image is first looked at (to measure its writing) at most this long.
 QUICK_SIDE = 480
+#: Small writing is enlarged only where it is; the crop takes in a component it would cut
+#: through (digits joined by an underline) unless it is more than this many digit heights tall.
+CROP_TALL = 6.0
 
 
 def to_grayscale(image: np.ndarray) -> np.ndarray:
@@ -213,12 +216,30 @@ def writing_components(stats: np.ndarray, shape: tuple[int, int], height: float)
     return keep
 
 
+def _cut_through(stats: np.ndarray, keep: np.ndarray, shape: tuple[int, int],
+                 height: float) -> np.ndarray:
+    """Which components the box of the writing components (``keep``) would cut through and
+    that may hold writing: digits joined by an underline, a row of boxes or a rule's remnant
+    into one component too wide or too tall to be writing. Not a line across the whole image,
+    not a solid block, not more than :data:`CROP_TALL` digit heights tall."""
+    x, y, w, h, area = np.asarray(stats, np.int64).reshape(-1, 5).T
+    x0, y0 = x[keep].min(), y[keep].min()
+    x1, y1 = (x + w)[keep].max(), (y + h)[keep].max()
+    over = (x < x1) & (x + w > x0) & (y < y1) & (y + h > y0)
+    across = ((y <= 0) & (y + h >= shape[0])) | ((x <= 0) & (x + w >= shape[1]))
+    return over & ~keep & ~across & (area <= 0.5 * w * h) & (h <= CROP_TALL * height)
+
+
 def writing_box(stats: np.ndarray, shape: tuple[int, int],
                 height: float) -> tuple[int, int, int, int]:
     """The box ``(x, y, w, h)`` of the writing, from the components' statistics ``(x, y, w, h,
     area)`` in an image of ``shape``, with a digit height of margin (the whole image when no
-    component looks like writing)."""
-    stats = stats[writing_components(stats, shape, height)]
+    component looks like writing). Components the box would cut through that may hold
+    writing are inside it too (:func:`_cut_through`)."""
+    keep = writing_components(stats, shape, height)
+    if keep.any() and height:
+        keep |= _cut_through(stats, keep, shape, height)
+    stats = stats[keep]
     if len(stats) == 0 or not height:
         return 0, 0, shape[1], shape[0]
     m = int(np.ceil(height))

@@ -361,3 +361,29 @@ def test_remove_bands_keeps_digits_joined_to_the_band_by_a_rule(digit_images):
     cleaned, removed = remove_bands(page)
     assert np.array_equal(cleaned & digits, digits)  # every digit pixel stays
     assert np.count_nonzero(cleaned[:40]) < 0.05 * 40 * 300  # the band is gone
+
+
+def test_the_crop_takes_in_digits_joined_by_an_underline():
+    """Small writing is enlarged only where it is: the writing's box takes in a component it
+    would cut through when that may hold writing (digits joined by an underline, too wide to
+    count as writing themselves), but not a line across the image or a solid block."""
+    from mnistreader.preprocess import writing_box
+
+    shape = (300, 400)
+    small_digit = [320, 130, 8, 10, 50]  # the one component shaped like writing
+    joined = [100, 110, 240, 40, 2400]  # four digits on their underline
+    rule = [0, 125, 400, 3, 1200]  # a ruled line across the page
+    block = [90, 100, 40, 60, 2300]  # a blot
+    height = 10.0
+    x, y, w, h = writing_box(np.array([small_digit, joined, rule, block]), shape, height)
+    assert (x, x + w) == (100 - 10, 340 + 10) and (y, y + h) == (110 - 10, 150 + 10)
+
+
+def test_a_busy_document_whose_digits_are_joined_is_read_whole():
+    # a synthetic busy document of MNIST test digits (busy 0.5, seed 11, the 102nd): "35211",
+    # its digits joined into one component; the crop around the one digit apart read "4"
+    from mnistreader.documents import make_documents
+    from mnistreader.reader import read_number
+
+    doc = make_documents(102, 11, split="test", busy=0.5)[101]
+    assert read_number(doc.image).number == doc.text == "35211"

@@ -235,15 +235,20 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
                 rules[box] |= np.where(keep, 0, runs).astype(np.uint8)
     if not rules.any():
         return mask, rules
-    cleaned = cv2.subtract(mask, rules)
-    # join digit strokes that crossed a rule: close across it, but only inside the rule
     size = max(3, int(0.3 * (height or h)) | 1)
+    cleaned = _joined_across(cv2.subtract(mask, rules), rules, size)
+    return cleaned, cv2.subtract(mask, cleaned)
+
+
+def _joined_across(cleaned: np.ndarray, lines: np.ndarray, size: int) -> np.ndarray:
+    """Join the strokes that crossed removed ``lines`` (their ink): close across the lines
+    (``size`` pixels), but only inside them."""
     for axis, kernel in ((1, np.ones((size, 1), np.uint8)), (0, np.ones((1, size), np.uint8))):
-        for lo, hi in _bands(rules.any(axis=axis), size):  # near the rules only
+        for lo, hi in _bands(lines.any(axis=axis), size):  # near the lines only
             where = (slice(lo, hi), slice(None)) if axis else (slice(None), slice(lo, hi))
             closed = cv2.morphologyEx(cleaned[where], cv2.MORPH_CLOSE, kernel)
-            cleaned[where] |= closed & rules[where]
-    return cleaned, cv2.subtract(mask, cleaned)
+            cleaned[where] |= closed & lines[where]
+    return cleaned
 
 
 #: a box's sides run along at least this share of its width (top, bottom) or height (the
@@ -253,6 +258,10 @@ BOX_SIDE = 0.85
 BOX_EDGE = 0.12
 #: a box photographed askew, by at most this many degrees, is looked at turned level
 BOX_TILT = 5.0
+#: digit strokes that crossed a box's line are joined across it, over at most this many digit
+#: heights (0.3 joined more strokes, and also neighbours across a divider: rows of boxes turned
+#: 4 degrees read 0.7 points worse than at 0.2)
+BOX_JOIN = 0.2
 
 
 def _printed_lines(ink: np.ndarray, vertical: bool, thickest: float,
@@ -360,7 +369,8 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     right and the dividers between boxes), along each of its four edges, or along its top and
     bottom with three upright lines (:func:`_boxed`);
     a box photographed askew is looked at turned level (:func:`_box_lines`). Those lines go;
-    the digits inside stay, but for what of them lay on a line.
+    the digits inside stay, but for what of them lay on a line, and their strokes that
+    crossed a line are joined across it again (over at most :data:`BOX_JOIN` digit heights).
 
     Parameters
     ----------
@@ -390,4 +400,6 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
             boxes[box] |= np.where(lines, mask[box], 0).astype(mask.dtype)
     if not boxes.any():
         return mask, boxes
-    return cv2.subtract(mask, boxes), boxes
+    size = max(3, int(BOX_JOIN * height) | 1)
+    cleaned = _joined_across(cv2.subtract(mask, boxes), boxes, size)
+    return cleaned, cv2.subtract(mask, cleaned)

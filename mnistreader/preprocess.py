@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from .images import MAX_PIXELS, ImageError, _check_shape, load_image  # noqa: F401 (re-exported)
-from .rules import remove_bands, remove_boxes, remove_rules
+from .bands import remove_bands
+from .rules import remove_boxes, remove_rules
 
 __all__ = ["ImageError", "load_image", "to_grayscale", "binarize", "invert", "dilate",
            "remove_rules", "typical_height", "mask_height", "component_stats",

@@ -341,7 +341,7 @@ def test_remove_bands_takes_a_grainy_scan_edge_band_and_leaves_the_digits(digit_
     """A scan-edge band scanned grainy is specks and holes, no solid block; it is found by its
     density along the image's side. Digits beside it stay, and so do bold digits filling a
     tight crop up to its edges."""
-    from mnistreader.rules import remove_bands
+    from mnistreader.bands import remove_bands
 
     rng = np.random.default_rng(5)
     digits = np.zeros((180, 140), np.uint8)
@@ -362,7 +362,7 @@ def test_remove_bands_keeps_digits_joined_to_the_band_by_a_rule(digit_images):
     """A ruled column line hangs from a scan-edge band and a digit is written across it: the
     band, the rule and the digit are one component, mostly band. The band goes; the digits
     stay (the rule is left for the rule removal)."""
-    from mnistreader.rules import remove_bands
+    from mnistreader.bands import remove_bands
 
     digits = np.zeros((180, 300), np.uint8)
     for k, ch in enumerate("76"):

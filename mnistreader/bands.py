@@ -46,7 +46,7 @@ def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ink = (mask > 0).view(np.uint8)
     density = cv2.boxFilter(ink.astype(np.float32), -1, (side, side),
                             borderType=cv2.BORDER_REPLICATE)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((density > BAND_DENSITY).view(np.uint8),
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((density > BAND_DENSITY).view(np.uint8),
                                                            connectivity=8)
     x, y, bw, bh, area = stats.T
     # along one side (a bold digit filling a small crop reaches across it), at least a window

@@ -129,6 +129,11 @@ def _band(line: list[int], stats: np.ndarray) -> tuple[float, float, int, int]:
             int(s[:, 0].min()), int((s[:, 0] + s[:, 2]).max()))
 
 
+#: lines side by side whose bands overlap by this share of the lower one are one line of
+#: broken digits whose pieces stand at different heights; their digits are as tall as both
+JOIN_LEVEL = 0.3
+
+
 def _one_line(a: list[int], b: list[int], stats: np.ndarray) -> str | None:
     """Whether lines ``a`` and ``b`` are one line of writing chained apart: overlapping side to
     side or less than half a digit apart, and "level" with each other, or overlapping by at
@@ -141,10 +146,6 @@ def _one_line(a: list[int], b: list[int], stats: np.ndarray) -> str | None:
         return "level"
     return "offset" if level(t0, b0, t1, b1, JOIN_LEVEL) else None
 
-
-#: lines side by side whose bands overlap by this share of the lower one are one line of
-#: broken digits whose pieces stand at different heights; their digits are as tall as both
-JOIN_LEVEL = 0.3
 
 #: two lines this close (a fraction of the taller band) one above the other are one line of
 #: broken digits when their strokes stand in the same columns (:func:`_stacked`)

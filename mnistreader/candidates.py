@@ -27,6 +27,11 @@ __all__ = ["Line", "line_pieces", "recut", "cut_all", "cut_along_paths", "MAX_PI
 MAX_PIECES = 6
 #: components at least this many digit heights wide (along the slant) get candidate cuts
 CUT_FROM = 1.1
+#: ... and at least this many digit heights tall, or above the writing's middle: a flatter
+#: stroke lower down is an underline (:func:`_underlines`), never cut and never part of a
+#: digit (cut, its pieces joined pieces of the digits above them into candidates: "39."
+#: underlined read "31")
+CUT_TALL = 0.45
 #: narrower components are cut too when the classifier doubts they are one digit (two 1s
 #: written into each other are about a third of a digit height wide) ...
 RECUT_FROM = 0.3
@@ -170,7 +175,7 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
         Slant of the writing (``dx/dy``); measured from the components when not given.
     cut : set of int, optional
         Components to cut at their candidate cut points; by default those at least
-        :data:`CUT_FROM` digit heights wide along the slant.
+        :data:`CUT_FROM` digit heights wide along the slant, but for underlines.
     paths : bool
         Cut along paths of least ink, which bend around strokes
         (:func:`mnistreader.cuts.cut_sides`), instead of straight along a slant.
@@ -182,9 +187,11 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     if slant is None:
         slant = writing_slant(xs.astype(np.float64), ys.astype(np.float64), owner, count)
     along = xs - slant * (ys - h0 / 2.0)
-    [(lo, hi)] = _group_ranges([along], owner, count)
-    if cut is None:
-        cut = {k for k in range(count) if hi[k] - lo[k] >= CUT_FROM * height}
+    (lo, hi), (top, bottom) = _group_ranges([along, ys], owner, count)
+    underline = _underlines(hi - lo, top, bottom, height)
+    if cut is None:  # an underline holds no digits to part
+        cut = {k for k in range(count)
+               if hi[k] - lo[k] >= CUT_FROM * height and not underline[k]}
     # piece = the component's first piece + the cuts to the pixel's left
     first = np.zeros(count + 1, np.int64)
     cut_of = []
@@ -208,17 +215,20 @@ def line_pieces(components: np.ndarray, box, height: float, slant: float | None 
     areas = np.bincount(piece, minlength=total)
     (left, right), (x_lo, x_hi), (y_lo, y_hi) = _group_ranges([along, xs, ys], piece, total)
     used = np.flatnonzero(areas)
-    order = used[np.argsort((left[used] + right[used]) / 2, kind="stable")]
+    component = np.repeat(np.arange(count), np.diff(first))
+    # an underline comes after the digits above it, which are then next to each other
+    place = np.where(underline[component[used]], right[used], (left[used] + right[used]) / 2)
+    order = used[np.argsort(place, kind="stable")]
+    component = component[order]
     rank = np.zeros(total, np.int32)
     rank[order] = np.arange(1, len(order) + 1)
     pieces = np.zeros(components.shape, np.int32)
     pieces[ys, xs] = rank[piece]
     boxes = np.stack([x_lo[order], y_lo[order], x_hi[order] - x_lo[order] + 1,
                       y_hi[order] - y_lo[order] + 1], axis=1).astype(np.int64)
-    component = np.repeat(np.arange(count), np.diff(first))[order]
     was_cut = np.array([cut_of[c][0] > 0 for c in component], bool)
     extents = np.stack([left[order], right[order]], axis=1)
-    spans = _spans(boxes, extents, height, component)
+    spans = _spans(boxes, extents, height, component, underline[component])
     return Line(box=tuple(int(v) for v in box), height=float(height), slant=float(slant),
                 pieces=pieces, boxes=boxes, extents=extents, areas=areas[order], cut=was_cut,
                 spans=spans, components=components, component=component, paths=paths)
@@ -250,24 +260,40 @@ def recut(line: Line, components) -> Line:
     return line_pieces(line.components, line.box, line.height, line.slant, cut)
 
 
-def _spans(boxes: np.ndarray, extents: np.ndarray, height: float,
-           component: np.ndarray) -> np.ndarray:
-    """Runs of neighbouring pieces that could together be one digit."""
+def _underlines(length: np.ndarray, top: np.ndarray, bottom: np.ndarray,
+                height: float) -> np.ndarray:
+    """Which components are underlines: flat strokes (less than :data:`CUT_TALL` digit
+    heights tall, at least :data:`CUT_FROM` long) lying lower than the middle of the taller
+    components. Their strokes join no digit's."""
+    tall = bottom - top + 1 >= CUT_TALL * height
+    if not tall.any():
+        return np.zeros(len(length), bool)
+    middle = float(np.median(top[tall] + bottom[tall]))
+    return ~tall & (length >= CUT_FROM * height) & (top + bottom > middle)
+
+
+def _spans(boxes: np.ndarray, extents: np.ndarray, height: float, component: np.ndarray,
+           alone_only: np.ndarray) -> np.ndarray:
+    """Runs of neighbouring pieces that could together be one digit (a piece marked
+    ``alone_only``, an underline, is a run of its own)."""
     spans = []
     m = len(boxes)
     for i in range(m):
         alone = True  # the run's pieces are all of one component
-        right = extents[i, 1]
+        left, right = extents[i]
         top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
         spans.append((i, i + 1))
-        for j in range(i + 1, min(m, i + MAX_PIECES)):
-            if extents[j, 0] - right > MAX_GAP * height:
+        stop = i + 1 if alone_only[i] else min(m, i + MAX_PIECES)
+        for j in range(i + 1, stop):
+            if extents[j, 0] - right > MAX_GAP * height or alone_only[j]:
                 break
-            right = max(right, extents[j, 1])
+            # pieces are in the order of their middles: a long one (an underline) can reach
+            # further left than the run's first
+            left, right = min(left, extents[j, 0]), max(right, extents[j, 1])
             top, bottom = min(top, boxes[j, 1]), max(bottom, boxes[j, 1] + boxes[j, 3])
             alone = alone and component[j] == component[i]
             widest = ONE_INK_WIDTH if alone else MAX_WIDTH
-            if right - extents[i, 0] > widest * height or bottom - top > 1.8 * height:
+            if right - left > widest * height or bottom - top > 1.8 * height:
                 break
             spans.append((i, j + 1))
     return np.array(spans, np.int64).reshape(-1, 2)

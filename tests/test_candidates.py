@@ -206,3 +206,18 @@ def test_a_ruled_column_line_broken_into_dashes_is_no_digit(digit_images):
     lines = find_lines(mask)
     assert len(lines) == 1 and lines[0].box[0] >= boxes[0][0] - 2  # the line starts at the 1
     assert _holds_every_digit(lines[0], boxes)
+
+
+def test_an_underline_is_never_cut_nor_part_of_a_digit(digit_images):
+    # "39." underlined in a parish register: cut like touching digits, the underline's pieces
+    # joined the 9's into a candidate read as a 1 ("31")
+    mask, boxes = compose(digit_images, "39", size=(250, 400))
+    x, y, w, h = boxes[1]
+    start, length = x - int(0.3 * h), int(1.35 * h)  # long enough to be cut, short of a rule
+    cv2.line(mask, (start, y + h + 6), (start + length, y + h + 12), 255, 4)
+    line, = find_lines(mask)
+    below = [k for k, b in enumerate(line.boxes) if b[1] + line.box[1] > y + h]
+    assert len(below) == 1 and not line.cut[below[0]]  # one piece, uncut
+    assert [tuple(s) for s in line.spans.tolist() if s[0] <= below[0] < s[1]] == \
+        [(below[0], below[0] + 1)]  # a candidate of its own only
+    assert _holds_every_digit(line, boxes)

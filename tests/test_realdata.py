@@ -63,6 +63,21 @@ def test_a_digit_written_in_three_strokes_is_read(best_model):
     assert last - first >= 3 and not kept.best.skipped  # one digit of three pieces, none skipped
 
 
+UNDERLINED = {"died_K2709_0128a-DM_row_id_1.Jpg": "19", "died_K2709_0220a-DK_row_id_2.Jpg": "29",
+              "died_K2709_0243a-DK_row_id_0.Jpg": "34", "died_K2709_0253a-DK_row_id_0.Jpg": "27",
+              "died_K2710_0090a-DM_row_id_0.Jpg": "47", "died_K2711_0174a-DK_row_id_2.Jpg": "39"}
+
+
+def test_underlined_register_numbers_keep_their_last_digit(best_model):
+    """Register numbers written "19." and underlined: the underline, cut into pieces like
+    touching digits, joined the last digit's pieces into a candidate read as a 1 (all six
+    read "11", "21", "31", "21", "41", "31"). An underline is now neither cut nor part of a
+    digit (:func:`mnistreader.candidates._underlines`)."""
+    folder = REAL / "register-cells" / "images"
+    readings = _read([load_image(folder / name) for name in UNDERLINED], best_model)
+    assert [r.number for r in readings] == list(UNDERLINED.values())
+
+
 @pytest.mark.parametrize("name,every,floor", [("ardis4-train", 6, 0.955), ("usps-train", 7, 0.99)])
 def test_single_digits(best_model, name, every, floor):
     data = np.load(REAL / "single-digits" / f"{name}.npz")

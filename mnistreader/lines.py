@@ -240,12 +240,12 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     keep = stats[:, 4] >= max(4, mask.size // 20000)
     if not keep.any():
         return []
-    height = typical_height(stats[keep], mask.shape)
+    height = typical_height(stats[keep], mask.shape, print_apart=True)
     keep &= writing_components(stats, mask.shape, height)
     if not keep.any():
         return []
     stats, ids = stats[keep], ids[keep]
-    height = typical_height(stats, mask.shape)
+    height = typical_height(stats, mask.shape, print_apart=True)
     hairline = _hairlines(stats, height) | _broken_rule(stats, mask.shape, height)
     if hairline.all():
         return []

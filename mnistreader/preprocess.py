@@ -169,15 +169,55 @@ def _clear_of_edge(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])
 
 
-def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None) -> float:
+#: a row of at least this many components ...
+PRINT_COUNT = 3
+#: ... each less than this share of the tallest component's height is printed small print
+PRINT_SMALL = 0.6
+
+
+def small_print(stats: np.ndarray) -> np.ndarray:
+    """Which components (statistics rows ``(x, y, w, h, area)``) are a row of printed small
+    print beside taller writing (a form's "Trykt for Kirkeministeriet" under a register's
+    handwritten number): :data:`PRINT_COUNT` or more components (printed words), all under
+    :data:`PRINT_SMALL` of the tallest one's height, their middles in one row (within 0.6 of
+    their median height of each other's median), on a line of their own: no taller component
+    reaches into the row."""
+    stats = np.asarray(stats, np.float64).reshape(-1, 5)
+    out = np.zeros(len(stats), bool)
+    if len(stats) < PRINT_COUNT + 1:
+        return out
+    _, y, _, h, _ = stats.T
+    small = h < PRINT_SMALL * h.max()
+    if small.sum() < PRINT_COUNT:
+        return out
+    middle = y + h / 2
+    size = float(np.median(h[small]))
+    row = small & (np.abs(middle - np.median(middle[small])) <= 0.6 * size)
+    if row.sum() < PRINT_COUNT:
+        return out
+    # on a line of its own: no taller component reaches into the row (a broken digit's pieces
+    # lie beside whole digits)
+    top, bottom = y[row].min(), (y + h)[row].max()
+    tall = ~small
+    if ((y[tall] < bottom) & (y[tall] + h[tall] > top)).any():
+        return out
+    return row
+
+
+def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None, *,
+                   print_apart: bool = False) -> float:
     """Typical digit height from component statistics rows ``(x, y, w, h, area)``.
 
     The area-weighted median height of the components shaped like a digit or a few touching
     digits (not flat like a rule or a dash, not a hairline taller than 12 times its width, not
     a solid blob like a scan-edge band), of at least a tenth of the largest such component's
     ink: specks, printed small print and punctuation weigh little, long rules, page borders and
-    bands nothing. Given the image's ``shape``, components touching its edge (cut off, bands,
-    borders, neighbouring cells) count only when all do. 0 when there are no components.
+    bands nothing; with ``print_apart``, a row of printed small print on a line of its own
+    beside taller writing (:func:`small_print`) nothing either (measured in the working
+    image, where the print's words outweigh two handwritten digits; not in the first look,
+    where faint digits break into pieces as small as the print). Given the image's ``shape``,
+    components touching its edge (cut off, bands, borders, neighbouring cells) count only when
+    all do. 0 when there are no components.
     """
     stats = np.asarray(stats, dtype=np.float64).reshape(-1, 5)
     if len(stats) == 0:
@@ -189,9 +229,12 @@ def typical_height(stats: np.ndarray, shape: tuple[int, int] | None = None) -> f
             shaped &= better
     if not shaped.any():
         return float(np.median(h))
-    h, area = h[shaped], area[shaped]
+    h, area, stats = h[shaped], area[shaped], stats[shaped]
     big = area >= 0.1 * area.max()
-    h, area = h[big], area[big]
+    h, area, stats = h[big], area[big], stats[big]
+    if print_apart:
+        writing = ~small_print(stats)
+        h, area = h[writing], area[writing]
     order = np.argsort(h, kind="stable")
     cumulative = np.cumsum(area[order])
     return float(h[order][np.searchsorted(cumulative, cumulative[-1] / 2)])

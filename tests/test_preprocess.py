@@ -400,3 +400,21 @@ def test_a_busy_document_whose_digits_are_joined_is_read_whole():
 
     doc = make_documents(102, 11, split="test", busy=0.5)[101]
     assert read_number(doc.image).number == doc.text == "35211"
+
+
+def test_a_row_of_small_print_under_the_number_is_not_its_height():
+    """A register cell's printed "Trykt for Kirkeministeriet" (four words, bold) under two
+    handwritten digits outweighed them: the digits were measured 27 pixels tall, not 61,
+    and left out as too tall. A row of small print on a line of its own is not measured; small
+    pieces beside whole digits (a broken digit) still are."""
+    from mnistreader.preprocess import small_print, typical_height
+
+    digits = [[60, 49, 74, 61, 1581]]  # "21", its digits joined
+    words = [[0, 490, 66, 27, 1009], [70, 490, 76, 19, 900], [150, 492, 34, 19, 350],
+             [190, 488, 19, 30, 300]]
+    stats = np.array(digits + words)
+    assert small_print(stats).tolist() == [False, True, True, True, True]
+    assert typical_height(stats, print_apart=True) == 61
+    assert typical_height(stats) < 40  # measured with the print
+    pieces = [[240, 60, 20, 25, 300], [265, 62, 20, 24, 300], [290, 61, 20, 25, 300]]
+    assert not small_print(np.array(digits + pieces)).any()

@@ -268,14 +268,14 @@ def _underlines(length: np.ndarray, top: np.ndarray, bottom: np.ndarray,
     tall = bottom - top + 1 >= CUT_TALL * height
     if not tall.any():
         return np.zeros(len(length), bool)
-    middle = float(np.median(top[tall] + bottom[tall]))
-    return ~tall & (length >= CUT_FROM * height) & (top + bottom > middle)
+    middle = float(np.median(top[tall] + bottom[tall])) / 2
+    return ~tall & (length >= CUT_FROM * height) & ((top + bottom) / 2 > middle)
 
 
 def _spans(boxes: np.ndarray, extents: np.ndarray, height: float, component: np.ndarray,
-           alone_only: np.ndarray) -> np.ndarray:
-    """Runs of neighbouring pieces that could together be one digit (a piece marked
-    ``alone_only``, an underline, is a run of its own)."""
+           underline: np.ndarray) -> np.ndarray:
+    """Runs of neighbouring pieces that could together be one digit (a piece of an
+    ``underline`` is a run of its own)."""
     spans = []
     m = len(boxes)
     for i in range(m):
@@ -283,9 +283,9 @@ def _spans(boxes: np.ndarray, extents: np.ndarray, height: float, component: np.
         left, right = extents[i]
         top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
         spans.append((i, i + 1))
-        stop = i + 1 if alone_only[i] else min(m, i + MAX_PIECES)
+        stop = i + 1 if underline[i] else min(m, i + MAX_PIECES)
         for j in range(i + 1, stop):
-            if extents[j, 0] - right > MAX_GAP * height or alone_only[j]:
+            if extents[j, 0] - right > MAX_GAP * height or underline[j]:
                 break
             # pieces are in the order of their middles: a long one (an underline) can reach
             # further left than the run's first

@@ -31,6 +31,13 @@ _WORDS = ("No", "Nr", "Kr", "kr", "Rs", "$", "Fol", "Trykt for", "Total", "Amoun
           "Pag", "ca", "den", "og", "Sum", "Name", "Box", "Nummer", "USD", "EUR", "to")
 
 
+def noise(rng: np.random.Generator) -> np.random.Generator:
+    """A generator for a draw as large as an image, seeded from ``rng`` by one number: what
+    ``rng`` draws next does not hang on the image's size (which font metrics, and so the
+    OpenCV version, decide), and a seed makes the same documents everywhere."""
+    return np.random.default_rng(int(rng.integers(1 << 62)))
+
+
 def _polyline(ink, owner, points, width: int) -> None:
     pts = np.round(np.asarray(points)).astype(np.int32).reshape(-1, 1, 2)
     layer = np.zeros(ink.shape, np.uint8)
@@ -153,8 +160,8 @@ def _texture(kind: str, shape, rng: np.random.Generator) -> np.ndarray:
     """A darkening (0 = none, 1 = black) pattern over the whole paper."""
     h, w = shape
     if kind == "noise":
-        return np.clip(cv2.GaussianBlur(rng.normal(0, 0.08, shape).astype(np.float32), (0, 0),
-                                        rng.uniform(0.5, 2.0)), 0, 1)
+        grain = noise(rng).normal(0, 0.08, shape).astype(np.float32)
+        return np.clip(cv2.GaussianBlur(grain, (0, 0), rng.uniform(0.5, 2.0)), 0, 1)
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     if kind == "waves":  # security paper: fine wavy lines
         period = rng.uniform(3, 9)
@@ -168,7 +175,7 @@ def _texture(kind: str, shape, rng: np.random.Generator) -> np.ndarray:
         t = np.cos(angle) * gx + np.sin(angle) * gy
         return ((t % period) < 1.2).astype(np.float32) * rng.uniform(0.1, 0.3)
     if kind == "dots":
-        out = (rng.random(shape) < rng.uniform(0.002, 0.02)).astype(np.float32)
+        out = (noise(rng).random(shape) < rng.uniform(0.002, 0.02)).astype(np.float32)
         return cv2.GaussianBlur(out, (0, 0), 0.7) * rng.uniform(0.5, 2.0)
     if kind == "stain":
         out = np.zeros(shape, np.float32)
@@ -234,7 +241,7 @@ def paper_marks(shape, owner: np.ndarray, boxes: list, height: float,
         else:
             band[h - width:] = 1
         band = cv2.GaussianBlur(band, (0, 0), rng.uniform(0.5, 3)) * rng.uniform(0.5, 0.95)
-        band += (rng.random(shape).astype(np.float32) - 0.5) * 0.2 * band
+        band += (noise(rng).random(shape).astype(np.float32) - 0.5) * 0.2 * band
         dark = np.maximum(dark, band)
     owner[(dark > 0.25) & (owner < 0)] = CLUTTER
     return dark

@@ -253,7 +253,7 @@ def _render(ink: np.ndarray, dark: np.ndarray, rng: np.random.Generator) -> np.n
     if pencil:  # faint, grainy graphite
         color = np.full(3, rng.uniform(60, 140), np.float32)
         strength = rng.uniform(0.5, 0.9)
-        grain = np.clip(1 - rng.random((h, w)).astype(np.float32) * 0.5, 0, 1)
+        grain = np.clip(1 - clutter.noise(rng).random((h, w)).astype(np.float32) * 0.5, 0, 1)
         alpha = ink * strength * grain
     else:
         color = np.array(rng.choice([[25, 25, 25], [150, 40, 20], [40, 40, 170], [20, 70, 20],
@@ -264,7 +264,8 @@ def _render(ink: np.ndarray, dark: np.ndarray, rng: np.random.Generator) -> np.n
     angle = rng.uniform(0, 2 * np.pi)
     ramp = np.cos(angle) * gx / max(w, 1) + np.sin(angle) * gy / max(h, 1)
     light = 1.0 - rng.uniform(0, 0.35) * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
-    image = image * light[..., None] + rng.normal(0, rng.uniform(1, 6), (h, w, 1))
+    grain = clutter.noise(rng).normal(0, rng.uniform(1, 6), (h, w, 1))
+    image = image * light[..., None] + grain
     if rng.random() < 0.3:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.2))
     image = np.clip(image, 0, 255).astype(np.uint8)

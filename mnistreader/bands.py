@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["remove_bands", "BAND_DENSITY", "BAND_ALONG", "BAND_ACROSS", "BAND_FRINGE"]
+__all__ = ["remove_bands", "band_region", "BAND_DENSITY", "BAND_ALONG", "BAND_ACROSS", "BAND_FRINGE"]
 
 #: a band's ink covers at least this share of every window a sixth of the image's side wide
 #: (a digit's strokes cover half that at most) ...
@@ -22,6 +22,35 @@ BAND_ALONG = 0.6
 BAND_ACROSS = 0.7
 #: a band's ink beyond its dense region (its ragged edge) reaches this share of a window
 BAND_FRINGE = 0.25
+
+
+def band_region(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where an ink mask has scan-edge bands or dark margins (see :func:`remove_bands`).
+
+    Returns
+    -------
+    band : numpy.ndarray
+        ``bool``, True inside a band (its ink and the gaps between its specks).
+    side : int
+        The window the ink's density is measured over, pixels.
+    """
+    h, w = mask.shape
+    side = max(9, min(h, w) // 6) | 1
+    ink = (mask > 0).view(np.uint8)
+    density = cv2.boxFilter(ink.astype(np.float32), -1, (side, side),
+                            borderType=cv2.BORDER_REPLICATE)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((density > BAND_DENSITY).view(np.uint8),
+                                                           connectivity=8)
+    x, y, bw, bh, area = stats.T
+    # along one side (a bold digit filling a small crop reaches across it), at least a window
+    # thick (a printed line along the edge is not) and leaving room for the paper
+    upright = ((x == 0) != (x + bw == w)) & (bh >= BAND_ALONG * h) & (side <= bw) \
+        & (bw <= BAND_ACROSS * w)
+    level = ((y == 0) != (y + bh == h)) & (bw >= BAND_ALONG * w) & (side <= bh) \
+        & (bh <= BAND_ACROSS * h)
+    is_band = (upright | level) & (area >= 4 * side * side)
+    is_band[0] = False
+    return is_band[labels], side
 
 
 def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,25 +70,10 @@ def remove_bands(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         The mask without the bands, and what was removed.
     """
     mask = np.asarray(mask)
-    h, w = mask.shape
-    side = max(9, min(h, w) // 6) | 1
-    ink = (mask > 0).view(np.uint8)
-    density = cv2.boxFilter(ink.astype(np.float32), -1, (side, side),
-                            borderType=cv2.BORDER_REPLICATE)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats((density > BAND_DENSITY).view(np.uint8),
-                                                           connectivity=8)
-    x, y, bw, bh, area = stats.T
-    # along one side (a bold digit filling a small crop reaches across it), at least a window
-    # thick (a printed line along the edge is not) and leaving room for the paper
-    upright = ((x == 0) != (x + bw == w)) & (bh >= BAND_ALONG * h) & (side <= bw) \
-        & (bw <= BAND_ACROSS * w)
-    level = ((y == 0) != (y + bh == h)) & (bw >= BAND_ALONG * w) & (side <= bh) \
-        & (bh <= BAND_ACROSS * h)
-    is_band = (upright | level) & (area >= 4 * side * side)
-    is_band[0] = False
-    if not is_band.any():
+    band, side = band_region(mask)
+    if not band.any():
         return mask, np.zeros_like(mask)
-    band = is_band[labels]
+    ink = (mask > 0).view(np.uint8)
     count, parts, part_stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     sizes = part_stats[:, 4]
     inside = np.bincount(parts[band], minlength=count)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from .candidates import Line, line_pieces
-from .preprocess import typical_height, writing_components
+from .writing import typical_height, writing_components
 
 __all__ = ["find_lines", "group_lines", "level", "STACK_GAP"]
 
@@ -220,7 +220,7 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     """Find the lines of writing in an ink mask and cut each into pieces.
 
     Components that cannot belong to a digit of the writing's size are left out
-    (:func:`mnistreader.preprocess.writing_components`: rules, borders, bands, underlines,
+    (:func:`mnistreader.writing.writing_components`: rules, borders, bands, underlines,
     blots, specks).
 
     Parameters

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .bands import remove_bands
+from .writing import mask_height
 
 __all__ = ["remove_rules", "remove_boxes", "remove_bands", "turning"]
 
@@ -146,8 +147,6 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     if min(h, w) < 16:
         return mask, rules
     if height is None:
-        from .preprocess import mask_height
-
         height = mask_height(mask)
     bent = max(5, min(h // 8, int(height) // 2 if height else h)) | 1
     page_h = max(w / 4, 1.5 * h) if w >= 2.5 * h else max(w / 2, 1.5 * height)

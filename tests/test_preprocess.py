@@ -380,7 +380,7 @@ def test_the_crop_takes_in_digits_joined_by_an_underline():
     """Small writing is enlarged only where it is: the writing's box takes in a component it
     would cut through when that may hold writing (digits joined by an underline, too wide to
     count as writing themselves), but not a line across the image or a solid block."""
-    from mnistreader.preprocess import writing_box
+    from mnistreader.writing import writing_box
 
     shape = (300, 400)
     small_digit = [320, 130, 8, 10, 50]  # the one component shaped like writing
@@ -395,7 +395,7 @@ def test_the_crop_takes_in_digits_joined_by_an_underline():
 def test_a_busy_document_whose_digits_are_joined_is_read_whole():
     # a synthetic busy document of MNIST test digits (busy 0.5, seed 11, the 26th):
     # "9795598378" on a ruled line that joins most of its digits into one component; without
-    # the crop taking in what it would cut through (preprocess.CROP_TALL) it read "559837"
+    # the crop taking in what it would cut through (writing.CROP_TALL) it read "559837"
     from mnistreader.documents import make_documents
     from mnistreader.reader import read_number
 
@@ -408,7 +408,7 @@ def test_a_row_of_small_print_under_the_number_is_not_its_height():
     handwritten digits outweighed them: the digits were measured 27 pixels tall, not 61,
     and left out as too tall. A row of small print on a line of its own is not measured; small
     pieces beside whole digits (a broken digit) still are."""
-    from mnistreader.preprocess import small_print, typical_height
+    from mnistreader.writing import small_print, typical_height
 
     digits = [[60, 49, 74, 61, 1581]]  # "21", its digits joined
     words = [[0, 490, 66, 27, 1009], [70, 490, 76, 19, 900], [150, 492, 34, 19, 350],
@@ -419,3 +419,21 @@ def test_a_row_of_small_print_under_the_number_is_not_its_height():
     assert typical_height(stats) < 40  # measured with the print
     pieces = [[240, 60, 20, 25, 300], [265, 62, 20, 24, 300], [290, 61, 20, 25, 300]]
     assert not small_print(np.array(digits + pieces)).any()
+
+
+
+def test_the_threshold_beside_bands_changes_nothing_where_there_is_no_band():
+    """``beside_bands`` (the threshold measured without a scan-edge band: a register's pale
+    hairline 1s, tested on the real cells in ``test_realdata``) leaves an image without a band
+    as it was, and finds the band where there is one."""
+    from mnistreader.bands import band_region
+    from mnistreader.synth import make_numbers
+
+    image = make_numbers(3, 5, style="clean")[0][0]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    assert np.array_equal(binarize(gray, beside_bands=True), binarize(gray))
+    mask = np.zeros((180, 120), np.uint8)
+    mask[:, :40] = (np.random.default_rng(0).random((180, 40)) < 0.8) * 255  # a grainy band
+    cv2.ellipse(mask, (95, 90), (10, 22), 0, 0, 360, 255, 3)  # a 0 beside it
+    band, _ = band_region(mask)
+    assert band[:, :36].all() and not band[:, 60:].any()

@@ -23,6 +23,7 @@ import ipywidgets as W
 import numpy as np
 
 from .export import CHECKED, CORRECTED, reading_row
+from .images import ImageError, decode_image
 from .reader import Reading, read_numbers
 
 __all__ = ["ReviewPanel", "ReviewItem", "status_of"]
@@ -118,7 +119,6 @@ class ReviewPanel:
 
     def _safe(self, action) -> None:
         from .persist import ModelFileError
-        from .preprocess import ImageError
 
         try:
             action()
@@ -129,10 +129,10 @@ class ReviewPanel:
     def _uploaded(self) -> list[tuple[str, np.ndarray]]:
         pages = []
         for item in self.upload.value:
-            data = np.frombuffer(bytes(item["content"]), np.uint8)
-            image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-            if image is not None:
-                pages.append((item["name"], image))
+            try:
+                pages.append((item["name"], decode_image(bytes(item["content"]), item["name"])))
+            except ImageError:
+                continue
         return pages
 
     def read_batch(self) -> list[ReviewItem]:

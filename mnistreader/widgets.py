@@ -29,6 +29,7 @@ import numpy as np
 from .export import append_rows, reading_row
 from .committee import networks_of
 from .persist import ModelFileError, load_model, shipped_models
+from .images import decode_image
 from .preprocess import ImageError
 from .reader import Reading, read_number
 from .review import ReviewPanel
@@ -295,12 +296,8 @@ class ReaderApp:
         uploads = self.upload.value
         if uploads:
             item = uploads[0] if isinstance(uploads, (list, tuple)) else next(iter(uploads.values()))
-            data = np.frombuffer(bytes(item["content"]), np.uint8)
-            image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
             name = item.get("name", "upload") if isinstance(item, dict) else getattr(item, "name", "upload")
-            if image is None:
-                raise ImageError(f"{name}: not an image, or a damaged one")
-            return self.read_image(image, name)
+            return self.read_image(decode_image(bytes(item["content"]), name), name)
         return self.read_path(self.example.value)
 
     def read_path(self, path: str | Path) -> Reading:

@@ -1,3 +1,5 @@
+import io
+
 import cv2
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ from mnistreader.normalize import (add_border, box_edges, crop_to_mnist, crop_vi
 from mnistreader.preprocess import (DIGIT_HEIGHT, binarize, invert, load_image, mask_height,
                                     preprocess, remove_rules, to_grayscale, typical_height,
                                     ImageError)
+from conftest import ROOT
 from mnistreader.rules import remove_boxes
 
 
@@ -276,6 +279,40 @@ def test_load_image_refuses_truncated_jpeg_and_missing_files(tmp_path):
         load_image(path)
     with pytest.raises(ImageError, match="no such file"):
         load_image(tmp_path / "missing.png")
+
+
+def _jpeg_with_orientation(bgr: np.ndarray, orientation: int) -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(bgr[..., ::-1])).save(out, "JPEG", exif=exif, quality=95)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_photo_is_turned_as_its_exif_orientation_says(tmp_path, orientation):
+    """A phone held upright stores its photo on its side and says so in the EXIF orientation;
+    read as stored, a portrait photo of a number was read sideways. The turn of every
+    orientation, mirrored ones too, is the one OpenCV gives when it decodes to 8-bit colour."""
+    bgr = np.random.default_rng(orientation).integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(_jpeg_with_orientation(bgr, orientation))
+    image = load_image(path)
+    assert image.shape == ((30, 50, 3) if orientation < 5 else (50, 30, 3))
+    assert np.array_equal(image, cv2.imread(str(path), cv2.IMREAD_COLOR))
+
+
+def test_a_number_photographed_with_the_phone_upright_is_read(tmp_path, best_model):
+    """The example "3183985" stored on its side, as a phone held upright stores it (EXIF
+    orientation 6: turn a quarter clockwise to view), is read as the photo shows it."""
+    from mnistreader.reader import read_number
+
+    upright = cv2.imread(str(ROOT / "examples" / "3183985.png"), cv2.IMREAD_COLOR)
+    path = tmp_path / "portrait.jpg"
+    path.write_bytes(_jpeg_with_orientation(np.rot90(upright, 1), 6))
+    assert read_number(path, best_model).number == "3183985"
 
 
 def test_load_image_refuses_absurd_dimensions(tmp_path):

@@ -129,3 +129,30 @@ def test_review_tab_teaches_the_accepted_readings(tmp_path):
     assert (tmp_path / "taken.npz").read_bytes() == b"keep" and "exists" in review.summary.value
     review.model_file.value = str(tmp_path / "mine.npz")
     assert review.save_model().exists()
+
+
+def test_uploaded_phone_photos_are_read_the_way_up_they_were_taken(tmp_path):
+    """A phone photo uploaded to the Read tab or the Review tab is turned as its EXIF
+    orientation says (stored on its side, orientation 6), as a file read from disk is."""
+    import io
+    from datetime import datetime, timezone
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    upright = cv2.imread(str(ROOT / "examples" / "3183985.png"), cv2.IMREAD_COLOR)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)[..., ::-1])).save(
+        out, "JPEG", exif=exif, quality=95)
+    upload = {"name": "portrait.jpg", "type": "image/jpeg", "size": len(out.getvalue()),
+              "content": memoryview(out.getvalue()),
+              "last_modified": datetime(2026, 12, 2, tzinfo=timezone.utc)}
+    app = ReaderApp(csv_path=tmp_path / "r.csv")
+    app.upload.value = (upload,)
+    assert app.read_selected().number == "3183985"
+    app.review.upload.value = (upload,)
+    [(name, image)] = app.review._uploaded()
+    assert name == "portrait.jpg" and image.shape[:2] == upright.shape[:2]

@@ -1,6 +1,7 @@
 """Read image files: any depth, with alpha; missing, empty, damaged, truncated or absurdly
 large files are refused with a clear :class:`ImageError` naming the file. A photo is turned
-the way its camera says it was held (its EXIF orientation), as a photo viewer shows it.
+the way its camera says it was held (its EXIF orientation), as a photo viewer shows it. Besides
+what OpenCV decodes, HEIC/HEIF photos (an iPhone's default) are decoded with ``pillow-heif``.
 
 Images are NumPy arrays: ``(h, w)`` grayscale or ``(h, w, 3|4)`` BGR(A), ``uint8``, ``uint16``
 or float.
@@ -23,7 +24,9 @@ __all__ = ["ImageError", "load_image", "decode_image", "exif_orientation", "upri
 #: Images with more pixels than this are refused as absurd (a 100-megapixel limit).
 MAX_PIXELS = 100_000_000
 _EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
-               ".ppm", ".pnm", ".jp2", ".sr", ".ras", ".gif"}
+               ".ppm", ".pnm", ".jp2", ".sr", ".ras", ".gif", ".heic", ".heif"}
+#: the brands of an ISO media file (after ``ftyp``) that say it holds a HEIF still image
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
 class ImageError(ValueError):
@@ -108,10 +111,35 @@ def decode_image(data, source: str = "image") -> np.ndarray:
     """
     data = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) \
         else np.asarray(data, np.uint8)
+    if bytes(data[4:8]) == b"ftyp" and bytes(data[8:12]) in _HEIF_BRANDS:
+        return _decode_heif(data, source)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise ImageError(f"{source}: not an image, or a damaged/truncated one")
     return upright(image, exif_orientation(data))
+
+
+def _decode_heif(data: np.ndarray, source: str) -> np.ndarray:
+    """A HEIC/HEIF photo as BGR(A) ``uint8``, turned as its container says (libheif applies
+    the rotation and mirroring stored with the image)."""
+    try:
+        import pillow_heif
+    except ImportError as exc:  # an install without the dependency
+        raise ImageError(f"{source}: a HEIC/HEIF photo, and pillow-heif (pip install "
+                         f"pillow-heif) is not installed to decode it") from exc
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data.tobytes()), convert_hdr_to_8bit=True)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ImageError(f"{source}: a damaged HEIC/HEIF photo ({exc})") from exc
+    width, height = heif.size
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{source}: absurd dimensions {width}x{height}")
+    try:
+        rgb = np.asarray(heif)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ImageError(f"{source}: a damaged HEIC/HEIF photo ({exc})") from exc
+    code = cv2.COLOR_RGBA2BGRA if rgb.ndim == 3 and rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR
+    return cv2.cvtColor(np.ascontiguousarray(rgb), code) if rgb.ndim == 3 else rgb
 
 
 def _check_header(path: Path, data: np.ndarray) -> None:

@@ -315,6 +315,30 @@ def test_a_number_photographed_with_the_phone_upright_is_read(tmp_path, best_mod
     assert read_number(path, best_model).number == "3183985"
 
 
+def test_an_iphone_heic_photo_is_read_and_a_damaged_one_refused(tmp_path, best_model):
+    """HEIC, an iPhone's default format, which OpenCV cannot decode: decoded with pillow-heif,
+    found in folders, and a damaged one is refused naming the file."""
+    import pillow_heif
+    from PIL import Image
+
+    from mnistreader.batch import image_files
+    from mnistreader.reader import read_number
+
+    pillow_heif.register_heif_opener()
+    upright = cv2.imread(str(ROOT / "examples" / "3183985.png"), cv2.IMREAD_COLOR)
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(upright[..., ::-1])).save(out, "HEIF", quality=90)
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(out.getvalue())
+    assert cv2.imdecode(np.frombuffer(out.getvalue(), np.uint8), cv2.IMREAD_UNCHANGED) is None
+    assert load_image(path).shape == upright.shape
+    assert read_number(path, best_model).number == "3183985"
+    assert image_files([tmp_path]) == [path]
+    (tmp_path / "cut.heic").write_bytes(out.getvalue()[:200])
+    with pytest.raises(ImageError, match="cut.heic: a damaged HEIC"):
+        load_image(tmp_path / "cut.heic")
+
+
 def test_load_image_refuses_absurd_dimensions(tmp_path):
     # a valid PNG header announcing 100000 x 100000 pixels
     ok, data = cv2.imencode(".png", np.zeros((2, 2), np.uint8))

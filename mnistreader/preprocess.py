@@ -228,6 +228,15 @@ def _strokes(mask: np.ndarray) -> int:
     return int(np.count_nonzero(_clear_of_edge(stats, mask.shape) & big & (area <= 0.65 * w * h)))
 
 
+def _light_paper(light: np.ndarray) -> bool:
+    """Whether the light parts of an image (``light``, a mask) hold paper: a region reaching
+    the image's edge over a tenth of it. Beside a scan-edge band there is; around light
+    strokes on dark paper (chalk on a board, a photo's negative) there is not, and the dark
+    paper taken for ink, around the strokes and inside their loops, makes strokes too."""
+    stats = component_stats(light)
+    return bool(np.any(~_clear_of_edge(stats, light.shape) & (stats[:, 4] >= 0.1 * light.size)))
+
+
 def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     """The scale at which to read an image: its digits about :data:`DIGIT_HEIGHT` pixels tall.
 
@@ -251,7 +260,7 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     binary = binarize(small, ink_dark=ink_dark)
     if not ink_dark:  # mostly dark: light ink, or dark ink beside a wide scan-edge band
         dark = binarize(small, ink_dark=True)
-        if _strokes(invert(dark)) > _strokes(invert(binary)):
+        if _light_paper(invert(binary)) and _strokes(invert(dark)) > _strokes(invert(binary)):
             ink_dark, binary = True, dark
     # digits joined by a ruled line are one long component: measure them without it, and
     # without a scan-edge band's specks, which are not writing either (nor is the band: the

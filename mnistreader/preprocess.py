@@ -166,7 +166,7 @@ def binarize(gray: np.ndarray, *, flatten: bool = True, ink_dark: bool | None = 
         if beside_bands and min(gray.shape) >= 32 else 0.0
     # hysteresis: faint parts of a stroke count as ink when they touch clear ink
     paper = float(np.median(gray[~strong][::7])) if (~strong).any() else 255.0
-    weak = (gray <= max(faint, level + float(__import__("os").environ.get("XFAINT", 0.25)) * max(0.0, paper - level))).astype(np.uint8)
+    weak = (gray <= max(faint, level + 0.25 * max(0.0, paper - level))).astype(np.uint8)
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     paper_value = np.full(n, 255, np.uint8)
     paper_value[labels[strong]] = 0  # components holding clear ink are ink

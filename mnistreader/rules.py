@@ -25,6 +25,9 @@ from .writing import mask_height
 
 __all__ = ["remove_rules", "remove_boxes", "remove_bands", "turning"]
 
+#: Lines as long as the image is tall (wide), when the digit height is not known, are rules only
+#: when there are at least this many side by side (a grid, a table's columns); one may be a 1.
+FULL_RULES = 3
 #: A bent rule is found as level pieces at least this many digit heights long, longer than a
 #: digit's level strokes (a 2's base, a 7's top), chained across the page. 0.5-0.7 read the
 #: dev sets alike; 1.0 found too few pieces. The longest of those is kept: the safest.
@@ -79,16 +82,20 @@ def _bands(rows: np.ndarray, margin: int) -> list[tuple[int, int]]:
 
 def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
     """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
-    # the rule's own thickness: the median across it (strokes on it only make the mean larger)
-    across = np.count_nonzero(runs, axis=1 if vertical else 0)
-    thickness = float(np.median(across[across > 0])) if across.any() else 0.0
-    k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
-    kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
     out = np.zeros(mask.shape, bool)
-    for lo, hi in _bands(runs.any(axis=0 if vertical else 1), k):
+    # each rule apart (a grid's rules lie one above the other: counted across all of them at
+    # once they look thick, and the strokes crossing them thin)
+    for lo, hi in _bands(runs.any(axis=0 if vertical else 1), 1):
         where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
-        out[where] = cv2.morphologyEx(mask[where], cv2.MORPH_OPEN, kernel,
-                                      borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+        # the rule's own thickness: the median across it (strokes on it only make the mean
+        # larger); a stroke on the rule makes the ink a few pixels thicker
+        across = np.count_nonzero(runs[where], axis=1 if vertical else 0)
+        k = int(np.median(across[across > 0])) + 3
+        kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
+        lo, hi = max(0, lo - k), min(mask.shape[1 if vertical else 0], hi + k)
+        where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
+        out[where] |= cv2.morphologyEx(mask[where], cv2.MORPH_OPEN, kernel,
+                                       borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
     return out
 
 
@@ -146,6 +153,7 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     rules = np.zeros_like(mask)
     if min(h, w) < 16:
         return mask, rules
+    across = {False: np.zeros_like(mask), True: np.zeros_like(mask)}  # level, upright rules
     if height is None:
         height = mask_height(mask)
     bent = max(5, min(h // 8, int(height) // 2 if height else h)) | 1
@@ -153,8 +161,11 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     page_v = max(0.85 * h, 1.3 * height) if height else h
     _, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).view(np.uint8), 8)
     for upright, length in ((False, page_h), (True, page_v)):
-        if length >= (h if upright else w):
+        if length > (h if upright else w):
             continue
+        # as tall as the image, with no digit height known: a 1 filling a tight crop, unless
+        # there are several (a grid of squared paper, a table's columns)
+        full = length >= (h if upright else w)
         # only a component that long can hold a rule: look inside its box alone; a solid
         # block (a scan-edge band, a dark margin) is no rule, it is left to the segmenter
         for k in np.flatnonzero(stats[1:, 3 if upright else 2] >= length) + 1:
@@ -166,23 +177,37 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
             runs = _long_runs(ink, int(length), upright, bent)
             if not upright and height:  # a bent rule: level pieces chained
                 runs |= _linked_runs(ink, int(length), int(LINK * height))
+            if full and len(_bands(runs.any(axis=0 if upright else 1), 1)) < FULL_RULES:
+                continue
             if runs.any():
                 keep = _strokes_on(ink, runs, upright)
                 if gray is not None:
                     keep |= _darker_than_rule(gray[box], runs)
                 keep = _touching_strokes(keep & (runs > 0), (ink > 0) & (runs == 0))
-                rules[box] |= np.where(keep, 0, runs).astype(np.uint8)
+                across[upright][box] |= np.where(keep, 0, runs).astype(np.uint8)
+    rules = across[False] | across[True]
     if not rules.any():
         return mask, rules
     size = max(3, int(0.3 * (height or h)) | 1)
-    cleaned = _joined_across(cv2.subtract(mask, rules), rules, size)
+    columns = _bands(across[True].any(axis=0), 0)  # the upright rules, side by side
+    along = min([size] + [max(1, b[0] - a[1] - 1) for a, b in zip(columns, columns[1:])])
+    cleaned = _joined_across(cv2.subtract(mask, rules), across[False], across[True], size, along)
     return cleaned, cv2.subtract(mask, cleaned)
 
 
-def _joined_across(cleaned: np.ndarray, lines: np.ndarray, size: int) -> np.ndarray:
-    """Join the strokes that crossed removed ``lines`` (their ink): close across the lines
-    (``size`` pixels), but only inside them."""
-    for axis, kernel in ((1, np.ones((size, 1), np.uint8)), (0, np.ones((1, size), np.uint8))):
+def _joined_across(cleaned: np.ndarray, level: np.ndarray, upright: np.ndarray,
+                   size: int, along: int | None = None) -> np.ndarray:
+    """Join the strokes that crossed removed lines (their ink, ``level`` and ``upright``):
+    close up and down across the level lines and sideways across the upright ones (``size``
+    pixels), and along the level lines (a stroke written along one: a 2's base, a 4's bar on
+    the line), each filling only its lines' own pixels. (Closed along the upright lines too, a
+    grid's upright lines came back between the level lines that cross them; along a level line,
+    the closing, ``along`` pixels (``size`` by default), is shorter than the gap between the
+    upright lines crossing it, for the same reason.)"""
+    along = size if along is None else along
+    for axis, lines, kernel in ((1, level, np.ones((size, 1), np.uint8)),
+                                (0, level, np.ones((1, along), np.uint8)),
+                                (0, upright, np.ones((1, size), np.uint8))):
         for lo, hi in _bands(lines.any(axis=axis), size):  # near the lines only
             where = (slice(lo, hi), slice(None)) if axis else (slice(None), slice(lo, hi))
             closed = cv2.morphologyEx(cleaned[where], cv2.MORPH_CLOSE, kernel)
@@ -340,5 +365,5 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     if not boxes.any():
         return mask, boxes
     size = max(3, int(BOX_JOIN * height) | 1)
-    cleaned = _joined_across(cv2.subtract(mask, boxes), boxes, size)
+    cleaned = _joined_across(cv2.subtract(mask, boxes), boxes, boxes, size)
     return cleaned, cv2.subtract(mask, cleaned)

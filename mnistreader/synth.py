@@ -14,7 +14,8 @@ import numpy as np
 from .data import load_mnist
 
 __all__ = ["compose_number", "make_numbers", "boxed_digit", "make_boxed_digits", "boxed_number",
-           "make_boxed_numbers", "make_framed_numbers", "random_digits", "write_examples", "STYLES"]
+           "make_boxed_numbers", "make_framed_numbers", "on_squared_paper", "random_digits",
+           "write_examples", "STYLES", "GRIDS"]
 
 STYLES = ("clean", "touching", "broken")
 
@@ -233,6 +234,27 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
         image = cv2.warpAffine(image, turn, (width, canvas_h), flags=cv2.INTER_LINEAR,
                                borderValue=paper)
     return _jpeg(image, rng) if jpeg else image
+
+
+#: squared paper: (BGR colour of its lines, side of its squares as a share of the image's height)
+GRIDS = {"grey": ((150, 150, 150), 0.3), "blue": ((230, 170, 120), 0.3), "dark": ((90, 90, 90), 0.3),
+         "grey, large squares": ((150, 150, 150), 0.5), "blue, small squares": ((230, 170, 120), 0.2)}
+
+
+def on_squared_paper(image: np.ndarray, colour, square: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """A number image (BGR) as if written on squared paper: 1-pixel lines of ``colour`` every
+    ``square`` of the image's height across and down, starting at a random offset, printed
+    under the ink (the darker of the two shows)."""
+    h, w = image.shape[:2]
+    step = max(4, int(square * h))
+    grid = np.full_like(image, 255)
+    ox, oy = rng.integers(0, step, 2)
+    for x in range(int(ox), w, step):
+        cv2.line(grid, (x, 0), (x, h), colour, 1)
+    for y in range(int(oy), h, step):
+        cv2.line(grid, (0, y), (w, y), colour, 1)
+    return np.minimum(image, grid)
 
 
 def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,

@@ -26,22 +26,34 @@ def turned(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, turn, size, flags=cv2.INTER_LINEAR, borderValue=paper)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200, help="numbers per angle")
-    parser.add_argument("--degrees", type=float, nargs="+", default=[0, 3, 6, 10])
+def parser_for(doc: str, per: str) -> argparse.ArgumentParser:
+    """The options of a benchmark of clean numbers changed several ways (``per`` way)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help=f"numbers per {per}")
     parser.add_argument("--model", default="best")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    items = make_numbers(args.count, args.seed, style="clean")
-    print(f"model {args.model}, {args.count} clean numbers of 2-8 MNIST test digits, "
-          f"seed {args.seed}")
-    for degrees in args.degrees:
+    return parser
+
+
+def read_changed(changes: dict, count: int, seed: int, model: str) -> None:
+    """Print the share of ``count`` clean numbers (seed ``seed``) read whole after each of
+    ``changes`` (a label and a function ``(image, rng) -> image``; each starts from the same
+    random generator)."""
+    items = make_numbers(count, seed, style="clean")
+    print(f"model {model}, {count} clean numbers of 2-8 MNIST test digits, seed {seed}")
+    for label, change in changes.items():
         rng = np.random.default_rng(1)
-        images = [turned(image, rng.choice([-1, 1]) * degrees) for image, _ in items]
-        readings = read_numbers(images, args.model)
+        readings = read_numbers([change(image, rng) for image, _ in items], model)
         right = np.mean([getattr(r, "number", "") == t for r, (_, t) in zip(readings, items)])
-        print(f"  turned {degrees:4.1f} degrees: {right:.1%} read whole", flush=True)
+        print(f"  {label}: {right:.1%} read whole", flush=True)
+
+
+def main() -> None:
+    parser = parser_for(__doc__, "angle")
+    parser.add_argument("--degrees", type=float, nargs="+", default=[0, 3, 6, 10])
+    args = parser.parse_args()
+    read_changed({f"turned {d:4.1f} degrees": lambda image, rng, d=d: turned(
+        image, rng.choice([-1, 1]) * d) for d in args.degrees}, args.count, args.seed, args.model)
 
 
 if __name__ == "__main__":

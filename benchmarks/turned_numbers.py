@@ -35,12 +35,12 @@ def parser_for(doc: str, per: str) -> argparse.ArgumentParser:
     return parser
 
 
-def read_changed(changes: dict, count: int, seed: int, model: str) -> None:
-    """Print the share of ``count`` clean numbers (seed ``seed``) read whole after each of
-    ``changes`` (a label and a function ``(image, rng) -> image``; each starts from the same
+def read_changed(changes: dict, count: int, seed: int, model: str, style: str = "clean") -> None:
+    """Print the share of ``count`` numbers of ``style`` (seed ``seed``) read whole after each
+    of ``changes`` (a label and a function ``(image, rng) -> image``; each starts from the same
     random generator)."""
-    items = make_numbers(count, seed, style="clean")
-    print(f"model {model}, {count} clean numbers of 2-8 MNIST test digits, seed {seed}")
+    items = make_numbers(count, seed, style=style)
+    print(f"model {model}, {count} {style} numbers of 2-8 MNIST test digits, seed {seed}")
     for label, change in changes.items():
         rng = np.random.default_rng(1)
         readings = read_numbers([change(image, rng) for image, _ in items], model)

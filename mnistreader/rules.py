@@ -25,8 +25,9 @@ from .writing import mask_height
 
 __all__ = ["remove_rules", "remove_boxes", "remove_bands", "turning"]
 
-#: Lines as long as the image is tall (wide), when the digit height is not known, are rules only
-#: when there are at least this many side by side (a grid, a table's columns); one may be a 1.
+#: Lines as long as the image is tall (wide), too long to be told from a digit by the digit
+#: height, are rules only when there are at least this many side by side (a grid, a table's
+#: columns); one may be a 1.
 FULL_RULES = 3
 #: A bent rule is found as level pieces at least this many digit heights long, longer than a
 #: digit's level strokes (a 2's base, a 7's top), chained across the page. 0.5-0.7 read the
@@ -163,8 +164,8 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     for upright, length in ((False, page_h), (True, page_v)):
         if length > (h if upright else w):
             continue
-        # as tall as the image, with no digit height known: a 1 filling a tight crop, unless
-        # there are several (a grid of squared paper, a table's columns)
+        # a line as long as the image is tall (wide) may be a 1 filling a tight crop (the digit
+        # height unknown, or too large to tell), unless there are several (squared paper)
         full = length >= (h if upright else w)
         # only a component that long can hold a rule: look inside its box alone; a solid
         # block (a scan-edge band, a dark margin) is no rule, it is left to the segmenter
@@ -205,9 +206,10 @@ def _joined_across(cleaned: np.ndarray, level: np.ndarray, upright: np.ndarray,
     the closing, ``along`` pixels (``size`` by default), is shorter than the gap between the
     upright lines crossing it, for the same reason.)"""
     along = size if along is None else along
-    for axis, lines, kernel in ((1, level, np.ones((size, 1), np.uint8)),
-                                (0, level, np.ones((1, along), np.uint8)),
-                                (0, upright, np.ones((1, size), np.uint8))):
+    steps = [(1, level, np.ones((size, 1), np.uint8)), (0, level, np.ones((1, along), np.uint8))]
+    if upright is not level or along != size:  # (a box's sides, given as both: done already)
+        steps.append((0, upright, np.ones((1, size), np.uint8)))
+    for axis, lines, kernel in steps:
         for lo, hi in _bands(lines.any(axis=axis), size):  # near the lines only
             where = (slice(lo, hi), slice(None)) if axis else (slice(None), slice(lo, hi))
             closed = cv2.morphologyEx(cleaned[where], cv2.MORPH_CLOSE, kernel)

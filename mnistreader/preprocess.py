@@ -124,9 +124,12 @@ def _level_beside_bands(gray: np.ndarray, strong: np.ndarray, cap: float) -> flo
     if min(h, w) >= 64:
         ink = cv2.resize(ink, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     band, _ = band_region(ink > 127)
-    band = cv2.resize(band.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    if not band.any():
+        return 0.0
+    if band.shape != (h, w):
+        band = cv2.resize(band.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
     rest = gray[~band]
-    if not band.any() or rest.size < 0.2 * gray.size:
+    if rest.size < 0.2 * gray.size:
         return 0.0
     level, _ = cv2.threshold(rest.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return min(level, cap)
@@ -219,22 +222,22 @@ def _resized(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
 
 
-def _strokes(mask: np.ndarray) -> int:
-    """How many components of an ink mask could be strokes of writing: clear of the image's
-    edge (paper, bands and borders reach it), not specks, not solid blocks."""
-    stats = component_stats(mask)
+def _strokes(stats: np.ndarray, shape: tuple[int, int]) -> int:
+    """How many components (statistics ``stats`` of an ink mask of ``shape``) could be strokes
+    of writing: clear of the image's edge (paper, bands and borders reach it), not specks, not
+    solid blocks."""
     _, _, w, h, area = stats.T
-    big = np.maximum(w, h) >= max(3, 0.04 * max(mask.shape))
-    return int(np.count_nonzero(_clear_of_edge(stats, mask.shape) & big & (area <= 0.65 * w * h)))
+    big = np.maximum(w, h) >= max(3, 0.04 * max(shape))
+    return int(np.count_nonzero(_clear_of_edge(stats, shape) & big & (area <= 0.65 * w * h)))
 
 
-def _light_paper(light: np.ndarray) -> bool:
-    """Whether the light parts of an image (``light``, a mask) hold paper: a region reaching
-    the image's edge over a tenth of it. Beside a scan-edge band there is; around light
-    strokes on dark paper (chalk on a board, a photo's negative) there is not, and the dark
-    paper taken for ink, around the strokes and inside their loops, makes strokes too."""
-    stats = component_stats(light)
-    return bool(np.any(~_clear_of_edge(stats, light.shape) & (stats[:, 4] >= 0.1 * light.size)))
+def _light_paper(stats: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether the light parts of an image (``stats``: the components of its light mask, of
+    ``shape``) hold paper: a region reaching the image's edge over a tenth of it. Beside a
+    scan-edge band there is; around light strokes on dark paper (chalk on a board, a photo's
+    negative) there is not, and the dark paper taken for ink, around the strokes and inside
+    their loops, makes strokes too."""
+    return bool(np.any(~_clear_of_edge(stats, shape) & (stats[:, 4] >= 0.1 * shape[0] * shape[1])))
 
 
 def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
@@ -260,7 +263,9 @@ def writing_scale(gray: np.ndarray, *, max_side: int = MAX_SIDE):
     binary = binarize(small, ink_dark=ink_dark)
     if not ink_dark:  # mostly dark: light ink, or dark ink beside a wide scan-edge band
         dark = binarize(small, ink_dark=True)
-        if _light_paper(invert(binary)) and _strokes(invert(dark)) > _strokes(invert(binary)):
+        light = component_stats(invert(binary))
+        if _light_paper(light, small.shape) and \
+                _strokes(component_stats(invert(dark)), small.shape) > _strokes(light, small.shape):
             ink_dark, binary = True, dark
     # digits joined by a ruled line are one long component: measure them without it, and
     # without a scan-edge band's specks, which are not writing either (nor is the band: the

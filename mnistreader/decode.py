@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .candidates import Line
-from .scores import CONFIDENCE, DEFAULT, Decoder
+from .scores import DEFAULT, Decoder
 
 __all__ = ["Path", "NumberFormat", "best_paths", "choose", "confidence_features",
            "number_confidence"]
@@ -197,7 +197,7 @@ def choose(paths: list[Path], number_format: NumberFormat | None = None) -> tupl
 
 
 def confidence_features(best: Path, others: list[Path]) -> np.ndarray:
-    """Features (:data:`CONFIDENCE`) of a reading, from its path and the best other reading."""
+    """Features (:data:`~mnistreader.scores.CONFIDENCE`) of a reading, from its path and the best other reading."""
     steps = np.asarray(best.steps) if best.steps else np.zeros(1)
     margin = best.score - others[0].score if others else 10.0
     skips = np.asarray(best.skips) if best.skips else np.zeros(1)

@@ -197,7 +197,8 @@ def choose(paths: list[Path], number_format: NumberFormat | None = None) -> tupl
 
 
 def confidence_features(best: Path, others: list[Path]) -> np.ndarray:
-    """Features (:data:`~mnistreader.scores.CONFIDENCE`) of a reading, from its path and the best other reading."""
+    """Features (:data:`~mnistreader.scores.CONFIDENCE`) of a reading, from its path and the
+    best other reading."""
     steps = np.asarray(best.steps) if best.steps else np.zeros(1)
     margin = best.score - others[0].score if others else 10.0
     skips = np.asarray(best.skips) if best.skips else np.zeros(1)

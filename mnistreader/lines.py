@@ -21,7 +21,7 @@ import numpy as np
 from .candidates import Line, line_pieces
 from .writing import typical_height, writing_components
 
-__all__ = ["find_lines", "group_lines", "level", "STACK_GAP"]
+__all__ = ["find_lines", "group_lines", "level", "column_height", "STACK_GAP", "ACROSS_FROM"]
 
 
 def _overlap(a0, a1, b0, b1) -> float:
@@ -71,6 +71,37 @@ def _nearest_line(lines: list[list[int]], bands: list[tuple[float, float]], boxe
         if gaps.min() <= best_gap:
             best, best_gap = n, gaps.min()
     return best
+
+
+#: a piece left out of every line joins one when it stands this close (in digit heights)
+#: above or below a small piece that joined it: the other half of a broken digit
+HALF_GAP = 0.3
+
+
+def _join_stacked_halves(lines: list[list[int]], loose: list[int], joined: list[int],
+                         boxes: np.ndarray, height: float) -> None:
+    """Add to ``lines`` the pieces of ``loose`` (smaller than a digit, in no line) that stand
+    above or below a piece of ``joined`` (small pieces that joined a line), over half the
+    narrower one's width and less than :data:`HALF_GAP` digit heights apart: of a digit
+    broken across and standing apart from the line's other digits (the first of a number),
+    only the half nearer them joins by itself. Repeated while pieces join."""
+    members = {k: n for n, line in enumerate(lines) for k in line}
+    members = {k: members[k] for k in joined}
+    loose = np.asarray(loose, np.int64)
+    while len(loose) and members:
+        near = np.fromiter(members, np.int64)
+        x, y, w, h = (boxes[loose, i][:, None] for i in range(4))
+        nx, ny, nw, nh = (boxes[near, i][None] for i in range(4))
+        across = np.minimum(x + w, nx + nw) - np.maximum(x, nx)
+        apart = np.maximum(ny - (y + h), y - (ny + nh))
+        hits = (across >= 0.5 * np.minimum(w, nw)) & (apart < HALF_GAP * height)
+        found = hits.any(axis=1)
+        if not found.any():
+            return
+        for k, j in zip(loose[found].tolist(), near[hits[found].argmax(axis=1)].tolist()):
+            lines[members[j]].append(k)
+            members[k] = members[j]
+        loose = loose[~found]
 
 
 def _hairlines(stats: np.ndarray, height: float) -> np.ndarray:
@@ -216,6 +247,33 @@ def _merge_interleaved(lines: list[list[int]], stats: np.ndarray):
     return [lines[k] for k in order], [joined[k] for k in order]
 
 
+#: a line's digits are taller than its pieces when its ink, measured across its columns
+#: (:func:`column_height`), reaches this many times the pieces' height top to bottom: broken
+#: digits, their upper and lower strokes apart ...
+ACROSS_FROM = 1.2
+#: ... and are then this share of that height
+ACROSS_SHARE = 0.95
+
+
+def column_height(ink: np.ndarray, height: float, quantile: float = 75) -> float:
+    """How tall writing is measured across its columns: the ``quantile`` (percent) of the
+    ink's extent top to bottom in windows half a digit height (``height``) wide, a quarter
+    apart; windows without ink are left out. The upper and lower strokes of a broken digit
+    count as one digit here, whatever the pieces' own heights. 0 for no ink."""
+    ink = np.asarray(ink) > 0
+    inked = ink.any(axis=0)
+    if not inked.any():
+        return 0.0
+    rows = ink.shape[0]
+    top = np.where(inked, ink.argmax(axis=0), rows)
+    bottom = np.where(inked, rows - 1 - ink[::-1].argmax(axis=0), -1)
+    win, step = min(len(top), max(2, int(0.5 * height))), max(1, int(0.25 * height))
+    tops = np.lib.stride_tricks.sliding_window_view(top, win)[::step].min(axis=1)
+    bottoms = np.lib.stride_tricks.sliding_window_view(bottom, win)[::step].max(axis=1)
+    extent = (bottoms - tops + 1)[bottoms >= tops]
+    return float(np.percentile(extent, quantile))
+
+
 def find_lines(mask: np.ndarray) -> list[Line]:
     """Find the lines of writing in an ink mask and cut each into pieces.
 
@@ -261,6 +319,8 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     for k, n_line in small:  # small pieces join the line they lie in
         if n_line is not None:
             lines[n_line].append(k)
+    _join_stacked_halves(lines, [k for k, n_line in small if n_line is None],
+                         [k for k, n_line in small if n_line is not None], stats, height)
     # a lone stroke far taller than the writing (a rule's leftover) is no line of digits
     out = []
     lut = np.zeros(n, np.int32)
@@ -280,5 +340,11 @@ def find_lines(mask: np.ndarray) -> list[Line]:
         lut[:] = 0
         lut[ids[line]] = np.arange(1, len(line) + 1)
         components = lut[labels[y:y + box[3], x:x + box[2]]]
+        # broken digits: measured across the columns of the pieces that are not flat
+        # (an underline or a flourish under the number reaches below its digits)
+        upright = np.flatnonzero(s[:, 2] <= 2.5 * s[:, 3]) + 1
+        across = column_height(np.isin(components, upright), line_height)
+        if across > ACROSS_FROM * line_height:
+            line_height = ACROSS_SHARE * across
         out.append(line_pieces(components, box, line_height))
     return out

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mnistreader.lines import find_lines
+from mnistreader.lines import column_height, find_lines
 from mnistreader.preprocess import preprocess
 from mnistreader.reader import decoder_of, read_number
 from mnistreader.normalize import to_mnist
@@ -248,3 +248,27 @@ def test_two_ones_written_into_each_other_are_both_read(digit_images, best_model
     # classifier doubts is one digit; recut only from 0.45 heights wide, both 1s were lost
     mask, _ = compose(digit_images, number, gaps=[-12, 25, 25, 0])
     assert read_number(255 - mask, best_model).number == number
+
+
+@pytest.mark.parametrize("number, first", [("75093", 0), ("4286", 1), ("3815", 1)])
+def test_digits_broken_across_are_read_whole(digit_images, best_model, number, first):
+    # the pen skipped across every other digit a little below its middle: those digits are
+    # two pieces each, both about half as tall as the digit; the line is still measured as
+    # tall as its digits, and a first digit's upper half, far from the other digits, still
+    # joins the line by its lower half (before: "759", "428", "3716")
+    mask, boxes = compose(digit_images, number)
+    for x, y, w, h in boxes[first::2]:
+        mask[y + int(0.45 * h):y + int(0.45 * h) + 5, x:x + w] = 0
+    (line,) = find_lines(mask)
+    assert line.height >= 0.9 * np.median([h for _, _, _, h in boxes])
+    assert len(line.boxes) >= len(number) + len(boxes[first::2])  # every half is in it
+    assert read_number(255 - mask, best_model).number == number
+
+
+def test_column_height_counts_stacked_strokes_as_one_digit():
+    ink = np.zeros((100, 200), np.uint8)
+    ink[10:40, 20:60] = 255   # the upper and lower halves of a broken digit ...
+    ink[50:90, 20:60] = 255
+    ink[30:90, 120:160] = 255  # ... and a whole digit beside it
+    assert column_height(ink, 40) == pytest.approx(80, abs=5)
+    assert column_height(np.zeros((10, 10)), 40) == 0.0

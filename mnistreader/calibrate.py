@@ -184,12 +184,19 @@ def review_threshold(confidence: np.ndarray, right: np.ndarray, precision: float
 
 
 def calibrate(net, *, documents: int = 3000, seed: int = 1, jobs: int = 1,
-              precision: float = 0.99):
+              precision: float = 0.99, weight: float | None = None,
+              bonus: float | None = None):
     """Fit a network's decoder on synthetic documents (never on real ones).
 
     Half of the documents fit the geometry of whole digits and of clutter; the other half is
     read to choose the geometry's weight and the per-digit bonus, to fit the whole-number
     confidence, and to set the review threshold where its readings are ``precision`` right.
+
+    Parameters
+    ----------
+    weight, bonus : float, optional
+        Keep the geometry's weight or the per-digit bonus at this value instead of choosing
+        it from :func:`tune`'s grid.
 
     Returns
     -------
@@ -208,7 +215,9 @@ def calibrate(net, *, documents: int = 3000, seed: int = 1, jobs: int = 1,
     with threadpool_limits(1):
         decoder = fit_decoder(labelled[:half])
         found = lattices([item.mask for item in held], classify)
-        decoder = tune(held, found, decoder)
+        decoder = tune(held, found, decoder,
+                       **({} if weight is None else {"weights": (weight,)}),
+                       **({} if bonus is None else {"bonuses": (bonus,)}))
         decoder = fit_confidence(held, found, decoder)
         features, right = reading_data(held, found, decoder)
     read = ~np.isnan(features).any(axis=1)

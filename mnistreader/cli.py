@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--documents", type=_positive_int, default=3000,
                    help="synthetic numbers to fit on (default: 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.add_argument("--weight", type=float, help="keep the geometry's weight at this value "
+                                                "(default: chosen from 0.25, 0.5, 1, 2)")
+    p.add_argument("--bonus", type=float, help="keep the per-digit bonus at this value "
+                                               "(default: chosen from -1 to 2)")
 
     p = sub.add_parser("committee", help="join networks trained alike into one model whose "
                                          "members vote, fit its decoder and save it")
@@ -188,7 +192,7 @@ def _calibrate(args) -> int:
 
     net = load_model(args.model)
     decoder = calibrate(net, documents=args.documents, seed=args.seed,
-                        jobs=min(2, os.cpu_count() or 1))
+                        jobs=min(2, os.cpu_count() or 1), weight=args.weight, bonus=args.bonus)
     net.meta["decoder"] = decoder.to_meta()
     save_model(net, args.out, dtype=net.meta.get("dtype", "float32"))
     print(f"saved {args.out}: decoder fitted on {args.documents} synthetic numbers, "

@@ -146,11 +146,14 @@ def test_committee_joins_models_that_then_read_and_evaluate(tmp_path):
 
 def test_calibrate_writes_a_model_with_its_decoder(tmp_path):
     out = tmp_path / "calibrated.npz"
-    result = run("calibrate", "--model", "best", "--out", out, "--documents", "40")
+    # a weight and a bonus off tune's grid: kept as given, not chosen
+    result = run("calibrate", "--model", "best", "--out", out, "--documents", "40",
+                 "--weight", "0.3", "--bonus", "0.7")
     assert result.returncode == 0, result.stderr
     from mnistreader.persist import load_model
 
     meta = load_model(out).meta["decoder"]
     assert 0 <= meta["review_below"] <= 1 and len(meta["confidence"]) == 7
+    assert (meta["weight"], meta["bonus"]) == (0.3, 0.7)
     read = run("read", EXAMPLES[0], "--model", out)
     assert read.returncode == 0 and read.stdout.strip().endswith(EXAMPLES[0].stem)

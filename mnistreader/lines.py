@@ -271,6 +271,8 @@ def column_height(ink: np.ndarray, height: float, quantile: float = 75) -> float
     tops = np.lib.stride_tricks.sliding_window_view(top, win)[::step].min(axis=1)
     bottoms = np.lib.stride_tricks.sliding_window_view(bottom, win)[::step].max(axis=1)
     extent = (bottoms - tops + 1)[bottoms >= tops]
+    if extent.size == 0:  # the ink only in the last columns, which no window reaches
+        extent = (bottom - top + 1)[inked]
     return float(np.percentile(extent, quantile))
 
 

@@ -272,3 +272,11 @@ def test_column_height_counts_stacked_strokes_as_one_digit():
     ink[30:90, 120:160] = 255  # ... and a whole digit beside it
     assert column_height(ink, 40) == pytest.approx(80, abs=5)
     assert column_height(np.zeros((10, 10)), 40) == 0.0
+
+
+def test_column_height_of_ink_beyond_the_last_window():
+    # 23 columns, windows 10 wide every 5 columns: the last starts at 10 and ends at 19, so
+    # ink in columns 20-22 only was in no window (an IndexError ended a training run)
+    ink = np.zeros((40, 23), np.uint8)
+    ink[5:35, 20:23] = 255
+    assert column_height(ink, 20) == 30.0

@@ -13,6 +13,7 @@ installed. Run:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import time
 
@@ -101,11 +102,9 @@ def main() -> None:
         runners["pytorch cpu"] = time_torch
     except ImportError:
         print("pytorch not installed: pip install torch (the reference this ratio needs)")
-    try:
-        import sklearn  # noqa: F401
-
+    if importlib.util.find_spec("sklearn"):
         runners["scikit-learn MLPClassifier"] = time_sklearn
-    except ImportError:
+    else:
         print("scikit-learn not installed: skipped")
     print(f"one epoch of the paper network (60,000 images, batch {BATCH}), median of "
           f"{args.repeats}, numpy {np.__version__}"

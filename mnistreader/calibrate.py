@@ -215,9 +215,12 @@ def calibrate(net, *, documents: int = 3000, seed: int = 1, jobs: int = 1,
     with threadpool_limits(1):
         decoder = fit_decoder(labelled[:half])
         found = lattices([item.mask for item in held], classify)
-        decoder = tune(held, found, decoder,
-                       **({} if weight is None else {"weights": (weight,)}),
-                       **({} if bonus is None else {"bonuses": (bonus,)}))
+        kept = {}  # the values given stay; tune chooses the others
+        if weight is not None:
+            kept["weights"] = (weight,)
+        if bonus is not None:
+            kept["bonuses"] = (bonus,)
+        decoder = tune(held, found, decoder, **kept)
         decoder = fit_confidence(held, found, decoder)
         features, right = reading_data(held, found, decoder)
     read = ~np.isnan(features).any(axis=1)

@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="synthetic numbers to fit on (default: 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--weight", type=float, help="keep the geometry's weight at this value "
-                                                "(default: chosen from 0.25, 0.5, 1, 2)")
+                                                "(default: chosen on the documents)")
     p.add_argument("--bonus", type=float, help="keep the per-digit bonus at this value "
-                                               "(default: chosen from -1 to 2)")
+                                               "(default: chosen on the documents)")
 
     p = sub.add_parser("committee", help="join networks trained alike into one model whose "
                                          "members vote, fit its decoder and save it")

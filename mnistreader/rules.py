@@ -29,6 +29,12 @@ __all__ = ["remove_rules", "remove_boxes", "remove_bands", "turning"]
 #: height, are rules only when there are at least this many side by side (a grid, a table's
 #: columns); one may be a 1.
 FULL_RULES = 3
+#: ... or when thinner than this share of their length and joined to other ink: a notebook's
+#: margin line, which joined the stubs of the rules crossing it (and the digits on them) into
+#: one component as tall as the page, so that the first look took the digits for several times
+#: their height and read them shrunk to a few pixels (a pen's 1 filling a tight crop is several
+#: times thicker; a line alone, a register cell's side, is no digit's height anyway)
+FULL_THIN = 0.03
 #: A bent rule is found as level pieces at least this many digit heights long, longer than a
 #: digit's level strokes (a 2's base, a 7's top), chained across the page. 0.5-0.7 read the
 #: dev sets alike; 1.0 found too few pieces. The longest of those is kept: the safest.
@@ -81,6 +87,14 @@ def _bands(rows: np.ndarray, margin: int) -> list[tuple[int, int]]:
             for a, b in zip(starts, ends)]
 
 
+def _thin(runs: np.ndarray, vertical: bool, length: float) -> bool:
+    """Whether the lines in ``runs`` (the :func:`_long_runs` of one component) are less than
+    :data:`FULL_THIN` of their ``length`` thick: the median across them, each line apart."""
+    thickness = [np.count_nonzero(runs[:, lo:hi] if vertical else runs[lo:hi], axis=1 if vertical
+                                  else 0) for lo, hi in _bands(runs.any(axis=0 if vertical else 1), 1)]
+    return bool(thickness) and all(np.median(t[t > 0]) <= FULL_THIN * length for t in thickness)
+
+
 def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
     """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
     out = np.zeros(mask.shape, bool)
@@ -129,7 +143,9 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     In an image of a line of writing (at least 2.5 times wider than tall) a horizontal run
     longer than a quarter of the width and 1.5 times the height is a rule; elsewhere it must
     span half the width and 1.5 digit heights. A vertical run must be longer than 85% of the
-    image height and 1.3 digit heights. Runs may tilt or bend slightly, and a horizontal rule
+    image height and 1.3 digit heights (with the digit height unknown, as tall as the image and
+either one of three or more side by side or thin and joined to other ink: a margin line, not
+a 1 filling its crop, :data:`FULL_THIN`). Runs may tilt or bend slightly, and a horizontal rule
     bent further (a curved page) is found as level pieces chained across that length. Ink on a
     rule that is clearly thicker or darker than the rule is a pen stroke written on it and is
     kept, and digit strokes that crossed a removed rule are joined again across it. (Shorter
@@ -178,7 +194,8 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
             runs = _long_runs(ink, int(length), upright, bent)
             if not upright and height:  # a bent rule: level pieces chained
                 runs |= _linked_runs(ink, int(length), int(LINK * height))
-            if full and len(_bands(runs.any(axis=0 if upright else 1), 1)) < FULL_RULES:
+            if full and len(_bands(runs.any(axis=0 if upright else 1), 1)) < FULL_RULES \
+                    and not (_thin(runs, upright, length) and area > 1.5 * np.count_nonzero(runs)):
                 continue
             if runs.any():
                 keep = _strokes_on(ink, runs, upright)

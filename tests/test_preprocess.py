@@ -83,6 +83,36 @@ def test_remove_rules_leaves_a_lone_seven():
     assert not rules.any() and np.array_equal(cleaned, mask)
 
 
+def _notebook_page() -> np.ndarray:
+    """Ruled paper with a margin line crossing the rules, a number written on a rule: the
+    margin line joins the rules' stubs, and through them the digits, into one component as
+    tall as the page."""
+    gray = np.full((330, 280), 215, np.uint8)
+    for y in range(40, 330, 55):
+        cv2.line(gray, (0, y), (279, y), 150, 2)
+    cv2.line(gray, (22, 0), (22, 329), 130, 3)
+    cv2.putText(gray, "4721", (50, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 30, 5)
+    return gray
+
+
+def test_the_first_look_measures_digits_beside_a_notebooks_margin_line():
+    """The first look (digit height unknown) took a lone line as tall as the image for a 1
+    filling a tight crop and left it: the component it joined, as tall as the page, made the
+    32-pixel digits 330 pixels tall, and the image was read shrunk 6 times (0.17). A thin one joined to
+    other ink is a rule; a pen's 1 filling a tight crop, several times thicker, stays."""
+    from mnistreader.preprocess import TARGET_HEIGHT, writing_scale
+
+    gray = _notebook_page()
+    scale, height, _ = writing_scale(gray)
+    assert height == pytest.approx(TARGET_HEIGHT, rel=0.25)
+    assert 1.3 < scale < 2.2  # the digits are 32 pixels tall: enlarged, not shrunk
+    ten = np.zeros((120, 76), np.uint8)
+    ten[:, 10:22] = 255  # a 1 filling the crop, a tenth of its height thick, touching a 0
+    cv2.ellipse(ten, (44, 60), (20, 44), 0, 0, 360, 255, 12)
+    cleaned, rules = remove_rules(ten, 0.0)
+    assert not rules.any() and np.array_equal(cleaned, ten)
+
+
 def test_stroke_width():
     mask = np.zeros((100, 200), np.uint8)
     cv2.line(mask, (20, 50), (180, 50), 255, 7)

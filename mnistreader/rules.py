@@ -87,25 +87,28 @@ def _bands(rows: np.ndarray, margin: int) -> list[tuple[int, int]]:
             for a, b in zip(starts, ends)]
 
 
+def _each_rule(runs: np.ndarray, vertical: bool):
+    """Each rule in ``runs`` apart (a grid's rules lie one above the other: counted across all
+    of them at once they look thick): its band ``(lo, hi)`` of rows (columns, ``vertical``) and
+    its own thickness, the median across it (strokes on it only make the mean larger)."""
+    for lo, hi in _bands(runs.any(axis=0 if vertical else 1), 1):
+        where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
+        across = np.count_nonzero(runs[where], axis=1 if vertical else 0)
+        yield lo, hi, float(np.median(across[across > 0]))
+
+
 def _thin(runs: np.ndarray, vertical: bool, length: float) -> bool:
-    """Whether the lines in ``runs`` (the :func:`_long_runs` of one component) are less than
-    :data:`FULL_THIN` of their ``length`` thick: the median across them, each line apart."""
-    thickness = [np.count_nonzero(runs[:, lo:hi] if vertical else runs[lo:hi], axis=1 if vertical
-                                  else 0) for lo, hi in _bands(runs.any(axis=0 if vertical else 1), 1)]
-    return bool(thickness) and all(np.median(t[t > 0]) <= FULL_THIN * length for t in thickness)
+    """Whether the lines in ``runs`` (the :func:`_long_runs` of one component) are each less
+    than :data:`FULL_THIN` of their ``length`` thick."""
+    thickness = [t for _, _, t in _each_rule(runs, vertical)]
+    return bool(thickness) and max(thickness) <= FULL_THIN * length
 
 
 def _strokes_on(mask: np.ndarray, runs: np.ndarray, vertical: bool) -> np.ndarray:
     """Ink along a rule that is clearly thicker than the rule: a digit's stroke written on it."""
     out = np.zeros(mask.shape, bool)
-    # each rule apart (a grid's rules lie one above the other: counted across all of them at
-    # once they look thick, and the strokes crossing them thin)
-    for lo, hi in _bands(runs.any(axis=0 if vertical else 1), 1):
-        where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
-        # the rule's own thickness: the median across it (strokes on it only make the mean
-        # larger); a stroke on the rule makes the ink a few pixels thicker
-        across = np.count_nonzero(runs[where], axis=1 if vertical else 0)
-        k = int(np.median(across[across > 0])) + 3
+    for lo, hi, thickness in _each_rule(runs, vertical):
+        k = int(thickness) + 3  # a stroke on the rule makes the ink a few pixels thicker
         kernel = np.ones((1, k) if vertical else (k, 1), np.uint8)
         lo, hi = max(0, lo - k), min(mask.shape[1 if vertical else 0], hi + k)
         where = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
@@ -144,11 +147,12 @@ def remove_rules(mask: np.ndarray, height: float | None = None,
     longer than a quarter of the width and 1.5 times the height is a rule; elsewhere it must
     span half the width and 1.5 digit heights. A vertical run must be longer than 85% of the
     image height and 1.3 digit heights (with the digit height unknown, as tall as the image and
-either one of three or more side by side or thin and joined to other ink: a margin line, not
-a 1 filling its crop, :data:`FULL_THIN`). Runs may tilt or bend slightly, and a horizontal rule
-    bent further (a curved page) is found as level pieces chained across that length. Ink on a
-    rule that is clearly thicker or darker than the rule is a pen stroke written on it and is
-    kept, and digit strokes that crossed a removed rule are joined again across it. (Shorter
+    either one of three or more side by side or thin and joined to other ink: a margin line,
+    not a 1 filling its crop, :data:`FULL_THIN`). Runs may tilt or bend slightly, and a
+    horizontal rule bent further (a curved page) is found as level pieces chained across that
+    length. Ink on a rule that is clearly thicker or darker than the rule is a pen stroke
+    written on it and is kept, and digit strokes that crossed a removed rule are joined again
+    across it. (Shorter
     lines, such as box edges and underlines, are left to the segmenter: see
     :func:`mnistreader.lines.find_lines`.)
 

@@ -98,8 +98,9 @@ def _notebook_page() -> np.ndarray:
 def test_the_first_look_measures_digits_beside_a_notebooks_margin_line():
     """The first look (digit height unknown) took a lone line as tall as the image for a 1
     filling a tight crop and left it: the component it joined, as tall as the page, made the
-    32-pixel digits 330 pixels tall, and the image was read shrunk 6 times (0.17). A thin one joined to
-    other ink is a rule; a pen's 1 filling a tight crop, several times thicker, stays."""
+    32-pixel digits 330 pixels tall, and the image was read shrunk 6 times (0.17). A thin one
+    joined to other ink is a rule; a pen's 1 filling a tight crop, several times thicker,
+    stays."""
     from mnistreader.preprocess import TARGET_HEIGHT, writing_scale
 
     gray = _notebook_page()

@@ -7,7 +7,8 @@ pencil-faint strokes, with or without the printed edges of its box in the crop, 
 and read as a one-digit number, as a user would give the crop. Then numbers of 2-8 digits are
 written one digit per box in a printed row of boxes, with shared sides or apart
 (:func:`mnistreader.synth.boxed_number`), level and photographed turned by up to 4 degrees,
-and read whole; and clean numbers in a form's field, a printed box around the whole number
+with every digit inside its box and with 30% of them written across its box's top or bottom
+edge, and read whole; and clean numbers in a form's field, a printed box around the whole number
 (:func:`mnistreader.synth.make_framed_numbers`).
 
     python benchmarks/boxed_digits.py [--count 1000] [--model best]
@@ -36,10 +37,12 @@ def main() -> None:
                 kind = f"{size}x{size}, {'pencil-faint' if faint else 'pen'}, " \
                        f"{'boxed' if box else 'no box'}"
                 report(kind, readings, items)
-    for tilt in (0, 4):
-        items = make_boxed_numbers(args.count, args.seed, tilt=tilt)
-        kind = "row of boxes, 2-8 digits" + (f", turned <={tilt} deg" if tilt else "")
-        report(kind, read_numbers([image for image, _ in items], args.model), items)
+    for overshoot in (0.0, 0.3):
+        for tilt in (0, 4):
+            items = make_boxed_numbers(args.count, args.seed, tilt=tilt, overshoot=overshoot)
+            kind = "row of boxes, 2-8 digits" + (f", turned <={tilt} deg" if tilt else "") + \
+                (f", {overshoot:.0%} across an edge" if overshoot else "")
+            report(kind, read_numbers([image for image, _ in items], args.model), items)
     items = make_framed_numbers(args.count, args.seed)
     report("number in a field's box, 2-8 digits", read_numbers([image for image, _ in items],
                                                              args.model), items)

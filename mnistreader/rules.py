@@ -245,6 +245,12 @@ BOX_SIDE = 0.85
 BOX_EDGE = 0.12
 #: a box photographed askew, by at most this many degrees, is looked at turned level
 BOX_TILT = 5.0
+#: a box crossed by a stroke (:func:`_level_box_lines`) is at least this share of its
+#: component's height (width): a digit's loop between two straight strokes is no box
+BOX_FRAME = 0.7
+#: ... and at least this many digit heights wide and tall (the loops of 8s and 0s were taken
+#: for boxes crossed by their other strokes)
+BOX_LEAST = 0.7
 #: digit strokes that crossed a box's line are joined across it, over at most this many digit
 #: heights (0.3 joined more strokes, and also neighbours across a divider: rows of boxes turned
 #: 4 degrees read 0.7 points worse than at 0.2)
@@ -295,12 +301,36 @@ def _boxed(rows: list, cols: list, h: int, w: int) -> bool:
     return level and (sides or len(cols) >= 3)
 
 
-def _level_box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
+def _level_box_lines(ink: np.ndarray, thickest: float, least: float = 0.0) -> np.ndarray | None:
     """The lines of the box that a component's crop ``ink`` is, held level; None if it is
-    none (:func:`_boxed`)."""
+    none (:func:`_boxed`).
+
+    A digit written across the box's top or bottom (or a tick across its side) makes the
+    component taller (wider) than the box, and the box's sides too short a share of it and
+    its edges too far in: the box is then looked for again between its outermost level lines
+    (upright lines), as wide as the component the other way, when that box is at least
+    ``least`` pixels wide and tall and :data:`BOX_FRAME` of the component."""
     level, rows = _printed_lines(ink, False, thickest)
     upright, cols = _printed_lines(ink, True, thickest)
-    return level | upright if _boxed(rows, cols, *ink.shape) else None
+    if _boxed(rows, cols, *ink.shape):
+        return level | upright
+    for vertical, lines, found in ((False, level, rows), (True, upright, cols)):
+        if len(found) < 2:
+            continue
+        across = np.flatnonzero(lines.any(axis=0 if vertical else 1))
+        lo, hi = across[0], across[-1] + 1
+        side = ink.shape[1 if vertical else 0]
+        frame = (slice(None), slice(lo, hi)) if vertical else (slice(lo, hi), slice(None))
+        inner = ink[frame]
+        if not BOX_FRAME * side <= hi - lo < side or min(inner.shape) < least:
+            continue
+        inner_level, inner_rows = _printed_lines(inner, False, thickest)
+        inner_upright, inner_cols = _printed_lines(inner, True, thickest)
+        if _boxed(inner_rows, inner_cols, *inner.shape):
+            box = np.zeros(ink.shape, bool)
+            box[frame] = inner_level | inner_upright
+            return box
+    return None
 
 
 def _tilt(ink: np.ndarray) -> float:
@@ -323,20 +353,20 @@ def turning(shape: tuple[int, ...], degrees: float) -> tuple[np.ndarray, tuple[i
     return turn, size
 
 
-def _box_lines(ink: np.ndarray, thickest: float) -> np.ndarray | None:
+def _box_lines(ink: np.ndarray, thickest: float, least: float = 0.0) -> np.ndarray | None:
     """The lines of the box that a component's crop ``ink`` is (a mask of its pixels), or None.
     A box photographed askew (its outline turned by 0.5 to :data:`BOX_TILT` degrees) is
     looked at turned level, and its lines turned back."""
     tilt = _tilt(ink)
     if abs(tilt) < 0.5:
-        return _level_box_lines(ink, thickest)
+        return _level_box_lines(ink, thickest, least)
     if abs(tilt) > BOX_TILT:
         return None
     h, w = ink.shape
     turn, size = turning(ink.shape, tilt)
     level = cv2.warpAffine(ink, turn, size, flags=cv2.INTER_NEAREST)
     x, y, bw, bh = cv2.boundingRect(level)
-    found = _level_box_lines(level[y:y + bh, x:x + bw], thickest)
+    found = _level_box_lines(level[y:y + bh, x:x + bw], thickest, least)
     if found is None:
         return None
     lines = np.zeros(level.shape, np.uint8)
@@ -355,7 +385,8 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     on them) along :data:`BOX_SIDE` of its width (top and bottom) and of its height (left,
     right and the dividers between boxes), along each of its four edges, or along its top and
     bottom with three upright lines (:func:`_boxed`);
-    a box photographed askew is looked at turned level (:func:`_box_lines`). Those lines go;
+    a box photographed askew is looked at turned level (:func:`_box_lines`), a box that
+    writing crosses between its own lines (:func:`_level_box_lines`). Those lines go;
     the digits inside stay, but for what of them lay on a line, and their strokes that
     crossed a line are joined across it again (over at most :data:`BOX_JOIN` digit heights).
 
@@ -382,7 +413,7 @@ def remove_boxes(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarra
     for k in np.flatnonzero(inside & shaped & (area <= 0.75 * w * h)):  # not the background
         box = (slice(y[k], y[k] + h[k]), slice(x[k], x[k] + w[k]))
         ink = np.where(labels[box] == k, 255, 0).astype(np.uint8)
-        lines = _box_lines(ink, thickest)
+        lines = _box_lines(ink, thickest, BOX_LEAST * height)
         if lines is not None:
             boxes[box] |= np.where(lines, mask[box], 0).astype(mask.dtype)
     if not boxes.any():

@@ -177,7 +177,8 @@ def boxed_digit(digit: np.ndarray, rng: np.random.Generator, *, faint: bool = Tr
 
 
 def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
-                 height: int | None = None, tilt: float = 0.0, jpeg: bool = True) -> np.ndarray:
+                 height: int | None = None, tilt: float = 0.0, overshoot: float = 0.0,
+                 jpeg: bool = True) -> np.ndarray:
     """Write MNIST digits in a form's row of printed boxes (a comb), one digit in each.
 
     The boxes are printed before anyone writes in them: equal, level, 1-3 pixels of grey or
@@ -194,6 +195,9 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
         Digit height in pixels (random 28-64 by default).
     tilt : float
         The form is photographed turned by up to this many degrees either way.
+    overshoot : float
+        The share of digits written across their box's top or bottom edge, a sixth to two
+        fifths of the digit outside (writers do not always keep inside the box).
 
     Returns
     -------
@@ -221,6 +225,9 @@ def boxed_number(digits: list[np.ndarray], rng: np.random.Generator, *,
         room_x, room_y = max(0, box_w - gw), max(0, box_h - gh)
         x = x0 + int(np.clip(room_x / 2 + rng.uniform(-1, 1) * box_w / 6, 0, room_x))
         y = margin + int(np.clip(room_y / 2 + rng.uniform(-1, 1) * box_h / 6, 0, room_y))
+        if overshoot and rng.random() < overshoot:
+            out = int(rng.uniform(1 / 6, 0.4) * gh)
+            y = margin - out if rng.random() < 0.5 else margin + box_h - gh + out
         y, x = min(y, canvas_h - gh), min(x, width - gw)
         np.maximum(ink[y:y + gh, x:x + gw], glyph, out=ink[y:y + gh, x:x + gw])
     image = _render(ink, rng, jpeg=False)
@@ -259,11 +266,14 @@ def on_squared_paper(image: np.ndarray, colour, square: float,
 
 def make_boxed_numbers(count: int, seed: int | np.random.Generator = 0, *,
                        lengths: tuple[int, int] = (2, 8), tilt: float = 0.0,
+                       overshoot: float = 0.0,
                        split: str = "test") -> list[tuple[np.ndarray, str]]:
     """``count`` numbers of MNIST ``split`` digits written in rows of boxes
-    (:func:`boxed_number`, turned by up to ``tilt`` degrees), with their digit strings."""
+    (:func:`boxed_number`, turned by up to ``tilt`` degrees, ``overshoot`` of the digits
+    across an edge of their box), with their digit strings."""
     rng = np.random.default_rng(seed)
-    return [(boxed_number(digits, rng, tilt=tilt), "".join(str(int(v)) for v in labels))
+    return [(boxed_number(digits, rng, tilt=tilt, overshoot=overshoot),
+             "".join(str(int(v)) for v in labels))
             for digits, labels in random_digits(count, rng, lengths, split)]
 
 
